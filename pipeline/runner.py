@@ -1,0 +1,225 @@
+"""The wiring: which stages run in which order, what each reads and writes, and how results are reused.
+
+Per-article stages are run only on the articles whose inputs (or the stage's config and models) changed
+since a result was cached; everything else is read back from the cache. Results are committed every
+`runtime.checkpoint_articles` articles, so a killed run resumes where it stopped.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from datasets import Dataset
+from filelock import FileLock, Timeout
+from tqdm.auto import tqdm
+
+from pipeline import __version__
+from pipeline.artifacts import RunFolder, StageTimer, now_iso
+from pipeline.cache import StageCache, fingerprint_of, make_key
+from pipeline.config import PipelineConfig
+from pipeline.errors import RunLockedError
+from pipeline.models import ModelLocation, ModelPool, locate_model, pick_device
+from pipeline.stages import STATUS_OK
+from pipeline.stages.clean import clean, rules_path
+from pipeline.stages.detect import detect
+from pipeline.stages.ingest import ingest
+from pipeline.stages.merge import merge, write_digest
+from pipeline.stages.summarize import summarize
+from pipeline.stages.translate import translate
+
+log = logging.getLogger(__name__)
+
+Apply = Callable[[Dataset, PipelineConfig, ModelPool], Dataset]
+
+
+@dataclass(frozen=True)
+class ArticleStage:
+    name: str
+    reads: tuple[str, ...]  # the input columns: a change in any of them means work for that article
+    writes: tuple[str, ...]
+    apply: Apply
+    backend: str | None = None  # config key of the model backend, for stages that run models
+    extra_fingerprint: Callable[[PipelineConfig], str] = field(default=lambda config: "")
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+ARTICLE_STAGES: tuple[ArticleStage, ...] = (
+    ArticleStage(
+        "clean",
+        reads=("raw_text", "format"),
+        writes=("title", "text", "removed_lines", "status", "problem"),
+        apply=lambda table, config, models: clean(table, config.clean),
+        extra_fingerprint=lambda config: _file_hash(rules_path(config.clean)),
+    ),
+    ArticleStage(
+        "detect",
+        reads=("title", "text"),
+        writes=("language", "language_confidence", "status", "problem"),
+        apply=lambda table, config, models: detect(table, config.detect),
+    ),
+    ArticleStage(
+        "translate",
+        reads=("title", "text", "language"),
+        writes=("title_en", "text_en", "translated", "status", "problem"),
+        apply=lambda table, config, models: translate(table, config.translate, models),
+        backend="translate",
+    ),
+    ArticleStage(
+        "summarize",
+        reads=("text_en",),
+        writes=("summary", "status", "problem"),
+        apply=lambda table, config, models: summarize(table, config.summarize, models),
+        backend="summarize",
+    ),
+)
+STAGE_NAMES = ("ingest", *(stage.name for stage in ARTICLE_STAGES), "merge")
+
+
+def configured_models(config: PipelineConfig) -> dict[str, tuple[str, str | None]]:
+    """Config key -> (model reference, revision) for every model the run may load."""
+    models = {f"translate.models.{lang}": (ref, config.translate.revision) for lang, ref in config.translate.models.items()}
+    models["summarize.model"] = (config.summarize.model, config.summarize.revision)
+    return models
+
+
+def locate_all_models(config: PipelineConfig, stages: tuple[str, ...]) -> dict[str, ModelLocation]:
+    """Fail before any work when a model the chosen stages need is missing."""
+    return {
+        key: locate_model(ref, revision, key)
+        for key, (ref, revision) in configured_models(config).items()
+        if key.split(".")[0] in stages
+    }
+
+
+def _fingerprint(stage: ArticleStage, config: PipelineConfig, locations: dict[str, ModelLocation]) -> str:
+    section = getattr(config, stage.name).model_dump(mode="json")
+    revisions = {key: loc.revision for key, loc in locations.items() if key.startswith(f"{stage.name}.")}
+    return fingerprint_of(
+        {"version": __version__, "config": section, "models": revisions, "extra": stage.extra_fingerprint(config)}
+    )
+
+
+def run_article_stage(
+    stage: ArticleStage,
+    table: Dataset,
+    config: PipelineConfig,
+    cache: StageCache,
+    locations: dict[str, ModelLocation],
+) -> tuple[Dataset, dict[str, Any]]:
+    if len(table) == 0:
+        return table, {"articles": 0, "computed": 0, "from_cache": 0}
+    rows = table.to_list()
+    fingerprint = _fingerprint(stage, config, locations)
+    keys = {i: make_key(fingerprint, [row[c] for c in stage.reads]) for i, row in enumerate(rows) if row["status"] == STATUS_OK}
+    cached = cache.get_many(stage.name, sorted(set(keys.values())))
+    for index, key in keys.items():
+        if key in cached:
+            rows[index].update(cached[key])
+    to_compute = [i for i, key in keys.items() if key not in cached]
+    passing_through = [i for i, row in enumerate(rows) if row["status"] != STATUS_OK]
+    step = config.runtime.checkpoint_articles
+    backend = getattr(config, stage.backend).backend if stage.backend else "transformers"
+    with ModelPool(config.runtime, backend) as models, tqdm(
+        total=len(to_compute), desc=stage.name, unit="article", disable=not config.runtime.progress or not to_compute
+    ) as bar:
+        for start in range(0, len(to_compute), step):
+            part = to_compute[start : start + step]
+            results = stage.apply(Dataset.from_list([rows[i] for i in part]), config, models).to_list()
+            cache.put_many(stage.name, {keys[i]: {c: result[c] for c in stage.writes} for i, result in zip(part, results)})
+            for index, result in zip(part, results):
+                rows[index] = result
+            bar.update(len(part))
+        if passing_through:
+            results = stage.apply(Dataset.from_list([rows[i] for i in passing_through]), config, models).to_list()
+            for index, result in zip(passing_through, results):
+                rows[index] = result
+    report = {"articles": len(rows), "computed": len(to_compute), "from_cache": len(keys) - len(to_compute)}
+    return Dataset.from_list(rows), report
+
+
+@contextmanager
+def work_dir_lock(work_dir: Path, wait: bool) -> Iterator[None]:
+    """One run per work folder at a time: a second one refuses at once, or queues with `wait`."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(work_dir / ".lock"))
+    holder_file = work_dir / ".lock.holder"
+    try:
+        lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        holder = holder_file.read_text(encoding="utf-8").strip() if holder_file.exists() else "unknown process"
+        raise RunLockedError(str(work_dir), holder) from None
+    try:
+        holder_file.write_text(f"pid {os.getpid()} since {now_iso()}", encoding="utf-8")
+        yield
+    finally:
+        lock.release()
+
+
+def _problems(table: Dataset) -> list[dict[str, str]]:
+    return [
+        {"path": row["path"], "status": row["status"], "problem": row["problem"]}
+        for row in table.select_columns(["path", "status", "problem"]).to_list()
+        if row["status"] != STATUS_OK
+    ]
+
+
+def _run_stage(name: str, table: Dataset | None, config: PipelineConfig, run: RunFolder, context: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
+    if name == "ingest":
+        table = ingest(config.paths.corpus, config.ingest)
+        run.update_manifest(inputs=table.select_columns(["id", "path", "content_hash", "status"]).to_list())
+        return table, {"articles": len(table)}
+    previous = STAGE_NAMES[STAGE_NAMES.index(name) - 1]
+    table = table if table is not None else run.load_table(previous, needed_by=name)
+    if name == "merge":
+        digest = merge(table, config.merge, context["run_info"])
+        written = write_digest(digest, run.stage_dir("merge"), config.merge.formats)
+        written += write_digest(digest, config.paths.work_dir, config.merge.formats)
+        return table, {"articles": len(table), "stories": len(digest["stories"]), "files": [str(p) for p in written]}
+    stage = next(stage for stage in ARTICLE_STAGES if stage.name == name)
+    return run_article_stage(stage, table, config, context["cache"], context["locations"])
+
+
+def run_pipeline(
+    config: PipelineConfig, stages: tuple[str, ...] = STAGE_NAMES, run_id: str | None = None, wait: bool = False
+) -> RunFolder:
+    """Run `stages` in order. A run starting at ingest gets a new run folder; any other start
+    continues the given (or newest) run from the previous stage's artifact."""
+    work_dir = config.paths.work_dir
+    with work_dir_lock(work_dir, wait):
+        locations = locate_all_models(config, stages)
+        device = pick_device(config.runtime)
+        run = RunFolder.create(work_dir) if stages[0] == "ingest" else RunFolder.open(work_dir, run_id)
+        models = {key: {"ref": loc.ref, "source": loc.source, "revision": loc.revision} for key, loc in locations.items()}
+        manifest = run.update_manifest(
+            config=config.model_dump(mode="json"), device=device, models=models, corpus=str(config.paths.corpus)
+        )
+        run_info = {
+            "run_id": run.run_id, "started_at": manifest["started_at"], "device": device, "models": models,
+            "corpus_dir": str(Path(config.paths.corpus).resolve()),
+        }
+        cache = StageCache(config.cache_dir / "stages.sqlite")
+        context = {"cache": cache, "locations": locations, "run_info": run_info}
+        table: Dataset | None = None
+        try:
+            for name in stages:
+                log.info("stage %s", name)
+                with StageTimer() as timer:
+                    table, report = _run_stage(name, table, config, run, context)
+                    if name != "merge":
+                        run.save_table(name, table)
+                run.record_stage(name, {**report, "seconds": timer.seconds})
+            run.update_manifest(status="completed", finished_at=now_iso(), errors=_problems(table))
+        except BaseException as error:
+            run.update_manifest(status="failed", finished_at=now_iso(), error=str(error) or type(error).__name__)
+            raise
+        finally:
+            cache.close()
+    return run

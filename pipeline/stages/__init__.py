@@ -1,0 +1,19 @@
+"""The stages, in data-flow order. Each module exposes one entry function over a `datasets.Dataset` of
+article records (one row per article, keyed by `id`) and returns the table with its own columns added.
+
+Columns, by the stage that adds them:
+- ingest: id, path (relative to the corpus, POSIX), content_hash, raw_text, format (txt|md|html),
+  date, author (empty string when unknown), status (ok|skipped|failed), problem (why, when not ok)
+- clean: title, text (paragraphs separated by a blank line), removed_lines
+- detect: language (ISO 639-1, "und" when unknown), language_confidence
+- translate: title_en, text_en, translated (False for articles already in the target language)
+- summarize: summary
+- merge: reads the table, writes the digest
+
+A stage only works on rows whose status is "ok"; the others pass through untouched so that the digest
+can report them.
+"""
+
+STATUS_OK = "ok"
+STATUS_SKIPPED = "skipped"
+STATUS_FAILED = "failed"

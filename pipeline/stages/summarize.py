@@ -1,0 +1,95 @@
+"""summarize: an abstractive English summary of every article. A text longer than the model reads at once
+is cut into chunks at sentence boundaries, each chunk is summarized, and the joined chunk summaries are
+summarized again, round after round, until one chunk holds them: no part of a long article is ignored.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from datasets import Dataset
+from tqdm.auto import tqdm
+
+from pipeline.chunking import generate_batched, pack_sentences, split_paragraphs, split_sentences
+from pipeline.config import SummarizeConfig
+from pipeline.errors import PipelineError
+from pipeline.models import ModelPool, Seq2SeqGenerator
+from pipeline.stages import STATUS_OK
+
+log = logging.getLogger(__name__)
+
+SUMMARY_LANGUAGE = "en"
+
+
+def summarize(articles: Dataset, config: SummarizeConfig, models: ModelPool, progress: bool = False) -> Dataset:
+    """Add `summary`, written from `text_en`, for every row whose status is ok."""
+    return articles.map(
+        _summarize_columns,
+        batched=True,
+        batch_size=None,
+        keep_in_memory=True,
+        fn_kwargs={"config": config, "models": models, "progress": progress},
+    )
+
+
+def _summarize_columns(
+    columns: dict[str, list[Any]], config: SummarizeConfig, models: ModelPool, progress: bool
+) -> dict[str, list[Any]]:
+    rows = [row for row, status in enumerate(columns["status"]) if status == STATUS_OK]
+    columns["summary"] = [""] * len(columns["id"])
+    if not rows:
+        return columns
+    generator = models.get(config.model, config.revision, "summarize.model", config.num_beams)
+    summaries = summarize_texts([columns["text_en"][row] for row in rows], generator, config, progress)
+    for row, summary in zip(rows, summaries):
+        columns["summary"][row] = summary
+    return columns
+
+
+def summarize_texts(
+    texts: list[str], generator: Seq2SeqGenerator, config: SummarizeConfig, progress: bool = False
+) -> list[str]:
+    """One summary per text; all chunks of one round are batched together across texts."""
+    summaries = [""] * len(texts)
+    pending = {index: text for index, text in enumerate(texts) if text.strip()}
+    with tqdm(total=len(pending), desc="summarize", unit="article", disable=not progress) as bar:
+        while pending:
+            plans = {index: _chunks(text, generator, config) for index, text in pending.items()}
+            flat = [chunk for chunks in plans.values() for chunk in chunks]
+            outputs = iter(
+                generate_batched(
+                    generator,
+                    flat,
+                    config.max_batch_tokens,
+                    max_new_tokens=lambda _: config.max_summary_tokens,
+                    min_new_tokens=config.min_summary_tokens,
+                )
+            )
+            next_round: dict[int, str] = {}
+            for index, chunks in plans.items():
+                chunk_summaries = [next(outputs).strip() for _ in chunks]
+                if len(chunks) == 1:
+                    summaries[index] = chunk_summaries[0]
+                    bar.update(1)
+                else:
+                    next_round[index] = " ".join(chunk_summaries)
+            _check_progress(pending, next_round, generator)
+            pending = next_round
+    return summaries
+
+
+def _chunks(text: str, generator: Seq2SeqGenerator, config: SummarizeConfig) -> list[str]:
+    paragraphs = split_paragraphs(text)
+    sentences = [sentence for paragraph in paragraphs for sentence in split_sentences(paragraph, SUMMARY_LANGUAGE)]
+    return pack_sentences(sentences, generator, config.chunk_tokens)
+
+
+def _check_progress(before: dict[int, str], after: dict[int, str], generator: Seq2SeqGenerator) -> None:
+    """A round must shrink every text it did not finish, or the loop would never end."""
+    for index, text in after.items():
+        old, new = generator.count_tokens([before[index], text])
+        if new >= old:
+            raise PipelineError(
+                f"summaries of chunks ({new} tokens) are not shorter than their source ({old} tokens). "
+                "Fix: raise summarize.chunk_tokens or lower summarize.max_summary_tokens"
+            )

@@ -1,0 +1,47 @@
+"""Shared fixtures: tiny random models built from the sample corpus, and a config file that uses them."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import load_config
+from tests.tiny_models import CORPUS_DIR, build_demo_models
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Random de->en and it->en MarianMT models and a BART summarizer, saved like hub checkpoints.
+
+    Returns {"de": folder, "it": folder, "summarizer": folder}; built once per session in a temp dir.
+    """
+    return build_demo_models(tmp_path_factory.mktemp("tiny_models"))
+
+
+@pytest.fixture
+def tiny_config_file(tmp_path: Path, tiny_models: dict[str, Path]) -> Path:
+    """A pipeline config in tmp_path that runs on a private copy of the corpus with the tiny models."""
+    corpus = tmp_path / "corpus"
+    # copyfile, not copy2: the repo's articles are read-only and tests may edit or add to the copy.
+    shutil.copytree(CORPUS_DIR, corpus, copy_function=shutil.copyfile)
+    settings = {
+        "paths": {"corpus": str(corpus), "work_dir": str(tmp_path / "outputs")},
+        "runtime": {"device": "cpu", "progress": False},
+        "translate": {
+            "models": {"de": str(tiny_models["de"]), "it": str(tiny_models["it"])},
+            "num_beams": 1,
+        },
+        "summarize": {
+            "model": str(tiny_models["summarizer"]),
+            "num_beams": 1,
+            "max_summary_tokens": 24,
+            "min_summary_tokens": 4,
+        },
+    }
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    # Fail here, naming the key, rather than deep inside a test, when the config schema moves on.
+    load_config(config_file)
+    return config_file

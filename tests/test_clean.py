@@ -1,0 +1,172 @@
+"""The clean stage on the real seed articles: the boilerplate each one carries goes, its sentences stay, and
+the headline becomes the title. Plus the rules file as data and the rows clean must leave alone."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from datasets import Dataset
+
+from pipeline.config import CleanConfig, IngestConfig
+from pipeline.errors import ConfigError
+from pipeline.stages.clean import DEFAULT_RULES_PATH, clean, load_rules, rules_path
+from pipeline.stages.ingest import ingest
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+SENTENCE = "Netflix sucht eine Person für künstliche Intelligenz und zahlt dafür sehr viel Geld im Jahr."
+
+# Real lines of the seeds that are boilerplate, by seed prefix. Short ones are checked as whole
+# paragraphs (they also occur inside real words, e.g. "Stellenanzeige"), long ones as substrings.
+MUST_GO = {
+    "000": ["date 2023-07", "Anzeige Anzeige", "(Foto: Wirestock Creators/Shutterstock)",
+            "Mehr zu diesem Thema Künstliche Intelligenz Netflix"],
+    "001": ["Anzeige", "1. Kino.de", "2. News", "© Imago/Zuma Wire", "Erfahre mehr zu unseren Affiliate-Links",
+            "Wenn du über diese Links einkaufst, erhalten wir eine Provision",
+            "Der externe Inhalt kann nicht angezeigt werden.",
+            "Steven Spielbergs „A.I. – Künstliche Intelligenz“ könnt ihr über Amazon streamen",
+            "Warten müsst ihr auch nicht, denn wir haben im Video",
+            "Netflix-Serienquiz: Aus welchen populären Netflix-Produktionen kennt ihr diese Figuren?",
+            "Diskutiere mit uns über aktuelle Kinostarts",
+            "kino.de ist auf allen wichtigen Social-Media-Plattformen vertreten."],
+    "003": ["Successivo", "netflix ai lavoro", "News", "ai netflix", "Martina Pedretti | 26 Luglio 2023"],
+    "004": ["More from Cybernews:", "Bitcoin could be in danger as quantum computing advances",
+            "Eurostar adopts biometric check-in on UK-France trains", "Leave a Reply",
+            "Your email address will not be published.", "Rob Delaney. Image by Shutterstock."],
+}
+MUST_STAY = {
+    "000": ["Wer sich mit künstlicher Intelligenz auskennt, könnte bei Netflix einen wahren Traumjob finden.",
+            "Die Bedeutung von KI wird auf jeden Fall wachsen",
+            "„Die Körper von Hintergrunddarstellern sollen gescannt, für einen Tag Arbeit bezahlt werden",
+            "wie der Streamingdienst in Zukunft seine Prioritäten setzt."],
+    "001": ["Netflix hat eine neue Stelle zu besetzen, die sich direkt mit Künstlicher Intelligenz beschäftigt.",
+            "Die Reaktion aus Hollywood ließ nicht lange auf sich warten.",
+            "Gegenüber The Intercept hat sich Rob Delaney, Schauspieler und SAG-AFTRA-Mitglied",
+            "„900.000 US-Dollar pro Jahr und Soldat*in in ihrer gottlosen KI-Armee sind einfach gruselig",
+            "„Was zum Teufel? Und sie zahlen den meisten Schauspielenden nicht genug",
+            "die ersten Charaktere in Live-Action-Produktionen dürften aber gar nicht mehr fern sein."],
+    "002": ["Inmitten eines spannenden Konflikts zwischen Schauspielern, Autoren und der Invasion",
+            "mit sich bringt."],
+    "003": ["Netflix offre un lavoro per esperti di AI mentre gli attori scioperano",
+            "Lo sciopero degli attori è iniziato da poco più di dieci giorni",
+            "senza consenso e senza compenso."],
+    "004": ["87% of Hollywood actors earn less than $26,000 a year",
+            "“So $900k/yr per soldier in their godless AI army when that amount of earnings could qualify "
+            "thirty-five actors and their families for SAG-AFTRA health insurance is just ghoulish.”",
+            "“Having been poor and rich in this business, I can assure you there’s enough money to go around.",
+            "their wages will be much smaller indeed."],
+}
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, dict]:
+    table = clean(ingest(CORPUS_DIR, IngestConfig()), CleanConfig())
+    return {row["path"][:3]: row for row in table.to_list()}
+
+
+def _articles(*texts: str, status: str = "ok", text_format: str = "txt") -> Dataset:
+    rows = [
+        {"id": str(index), "path": f"{index}.{text_format}", "content_hash": "", "raw_text": text,
+         "format": text_format, "date": "", "author": "", "status": status, "problem": ""}
+        for index, text in enumerate(texts)
+    ]
+    return Dataset.from_list(rows)
+
+
+@pytest.mark.parametrize(("seed", "line"), [(seed, line) for seed, lines in MUST_GO.items() for line in lines])
+def test_boilerplate_of_the_seeds_goes(seeds: dict[str, dict], seed: str, line: str) -> None:
+    text = seeds[seed]["text"]
+    if len(line) < 25:
+        assert line not in text.split("\n\n")
+    else:
+        assert line not in text
+
+
+@pytest.mark.parametrize(("seed", "line"), [(seed, line) for seed, lines in MUST_STAY.items() for line in lines])
+def test_article_sentences_of_the_seeds_stay(seeds: dict[str, dict], seed: str, line: str) -> None:
+    assert line in seeds[seed]["text"]
+
+
+def test_titles_of_the_seeds(seeds: dict[str, dict]) -> None:
+    assert seeds["001"]["title"] == (
+        "„Was soll der Sch...?“: Netflix schockt mit KI-Jobstelle und löst Aufschrei in Hollywood aus"
+    )
+    assert seeds["003"]["title"] == "Netflix pubblica un’offerta di lavoro AI da 900mila dollari"
+    assert seeds["004"]["title"] == "With Hollywood still on strike, Netflix posts $900,000 AI job"
+    # 000 and 002 have no headline: the title is their first sentence, shortened at a word.
+    assert seeds["000"]["title"].startswith("Während die Schauspieler:innen in Hollywood")
+    assert seeds["002"]["title"].startswith("Inmitten eines spannenden Konflikts")
+    assert all(len(row["title"]) <= 100 for row in seeds.values())
+
+
+def test_headline_is_the_title_not_part_of_the_text(seeds: dict[str, dict]) -> None:
+    for seed in ("001", "003", "004"):
+        assert seeds[seed]["title"] not in seeds[seed]["text"].split("\n\n")
+
+
+def test_text_is_blank_line_separated_paragraphs_without_repeats(seeds: dict[str, dict]) -> None:
+    for row in seeds.values():
+        paragraphs = row["text"].split("\n\n")
+        assert all(paragraph.strip() == paragraph and paragraph and "\n" not in paragraph for paragraph in paragraphs)
+        assert len(paragraphs) == len(set(paragraphs))
+        assert row["status"] == "ok"
+
+
+def test_removed_lines_counts_what_went(seeds: dict[str, dict]) -> None:
+    assert seeds["002"]["removed_lines"] == 0
+    assert seeds["000"]["removed_lines"] == 5  # four "Anzeige Anzeige" and the "Mehr zu diesem Thema" tail
+    assert seeds["001"]["removed_lines"] > 15
+
+
+def test_rows_not_ok_pass_through_untouched() -> None:
+    result = clean(_articles("", status="skipped"), CleanConfig()).to_list()[0]
+    assert (result["title"], result["text"], result["removed_lines"], result["status"]) == ("", "", 0, "skipped")
+
+
+def test_article_with_too_little_text_left_is_skipped() -> None:
+    result = clean(_articles("Anzeige\n\nKurzer Text.\n\nLeave a Reply\n" + SENTENCE), CleanConfig()).to_list()[0]
+    assert result["status"] == "skipped"
+    assert result["problem"] == "no article text left after cleaning (12 chars, clean.min_chars is 80)"
+
+
+def test_empty_table_gets_the_new_columns(tmp_path: Path) -> None:
+    table = clean(ingest(tmp_path, IngestConfig()), CleanConfig())
+    assert len(table) == 0
+    assert {"title", "text", "removed_lines"} <= set(table.column_names)
+
+
+def test_markdown_headings_and_hard_wrapped_paragraphs() -> None:
+    text = f"# Netflix sucht einen KI-Manager\n\n{SENTENCE[:40]}\n{SENTENCE[41:]}\n\n- erster Punkt\n- zweiter Punkt\n"
+    result = clean(_articles(text, text_format="md"), CleanConfig(min_chars=10)).to_list()[0]
+    assert result["title"] == "Netflix sucht einen KI-Manager"
+    assert result["text"].split("\n\n") == [SENTENCE, "- erster Punkt", "- zweiter Punkt"]
+
+
+def test_rules_come_from_the_configured_file(tmp_path: Path) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("rules:\n  mine:\n    drop_lines: [Eigene Werbezeile]\n", encoding="utf-8")
+    config = CleanConfig(rules_file=rules_file, min_chars=10)
+    result = clean(_articles(f"{SENTENCE}\n\nEigene Werbezeile\n\nAnzeige"), config).to_list()[0]
+    assert result["text"].split("\n\n") == [SENTENCE, "Anzeige"]  # the packaged rules are not in use
+    assert rules_path(config) == rules_file
+    assert rules_path(CleanConfig()) == DEFAULT_RULES_PATH
+
+
+@pytest.mark.parametrize(
+    ("content", "key", "message"),
+    [
+        ("rules:\n  de:\n    drop_patterns: ['Anzeige(']\n", "rules.de.drop_patterns.0", "not a valid regular expression"),
+        ("rules:\n  de:\n    drop_everything: [x]\n", "rules.de.drop_everything", "Extra inputs are not permitted"),
+        ("rules: [\n", "-", "not valid YAML"),
+    ],
+)
+def test_bad_rules_file_is_a_config_error_naming_the_key(tmp_path: Path, content: str, key: str, message: str) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_rules(rules_file)
+    assert raised.value.key == key
+
+
+def test_missing_rules_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="clean.rules_file"):
+        clean(_articles(SENTENCE), CleanConfig(rules_file=tmp_path / "missing.yaml"))

@@ -1,0 +1,122 @@
+"""End to end through the CLI, on the demo corpus and tiny random models (the real loading path)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _digest(config_file: Path) -> dict:
+    return json.loads((config_file.parent / "outputs" / "digest.json").read_text(encoding="utf-8"))
+
+
+def _manifests(config_file: Path) -> list[dict]:
+    runs = sorted((config_file.parent / "outputs" / "runs").iterdir())
+    return [json.loads((run / "manifest.json").read_text(encoding="utf-8")) for run in runs]
+
+
+def test_run_writes_one_story_from_five_articles_in_three_languages(tiny_config_file: Path) -> None:
+    result = _invoke("run", "--config", str(tiny_config_file))
+    assert result.exit_code == 0, result.output
+    outputs = tiny_config_file.parent / "outputs"
+    assert all((outputs / f"digest.{ext}").stat().st_size > 0 for ext in ("md", "json", "html"))
+    digest = _digest(tiny_config_file)
+    articles = [article for story in digest["stories"] for article in story["articles"]]
+    assert len(articles) == 5 and len(digest["stories"]) == 1
+    assert sorted(article["language"] for article in articles) == ["de", "de", "de", "en", "it"]
+    english = next(article for article in articles if article["language"] == "en")
+    assert english["translated"] is False
+    assert english["title_en"] == english["title"] == "With Hollywood still on strike, Netflix posts $900,000 AI job"
+    assert all(article["summary"] for article in articles)
+    assert all(article["translated"] for article in articles if article["language"] != "en")
+    manifest = _manifests(tiny_config_file)[-1]
+    assert manifest["status"] == "completed"
+    assert set(manifest["stages"]) == {"ingest", "clean", "detect", "translate", "summarize", "merge"}
+    assert len(manifest["inputs"]) == 5 and manifest["models"]["summarize.model"]["source"] == "local folder"
+
+
+def test_unchanged_rerun_does_no_model_work_and_a_changed_option_redoes_only_its_stage(tiny_config_file: Path) -> None:
+    assert _invoke("run", "-c", str(tiny_config_file)).exit_code == 0
+    first = _digest(tiny_config_file)
+    assert _invoke("run", "-c", str(tiny_config_file)).exit_code == 0
+    stages = _manifests(tiny_config_file)[-1]["stages"]
+    assert all(stages[name]["computed"] == 0 for name in ("clean", "detect", "translate", "summarize"))
+    second = _digest(tiny_config_file)
+    assert second["stories"] == first["stories"]
+    # spaCy-style override of one summarize option: translation stays cached.
+    assert _invoke("run", "-c", str(tiny_config_file), "--summarize.max_summary_tokens", "20").exit_code == 0
+    stages = _manifests(tiny_config_file)[-1]["stages"]
+    assert stages["translate"]["computed"] == 0 and stages["summarize"]["computed"] == 5
+
+
+def test_stages_one_by_one_give_the_same_digest_as_run(tiny_config_file: Path) -> None:
+    for stage in ("ingest", "clean", "detect", "translate", "summarize", "merge"):
+        result = _invoke(stage, "-c", str(tiny_config_file))
+        assert result.exit_code == 0, result.output
+    by_stage = _digest(tiny_config_file)
+    assert _invoke("run", "-c", str(tiny_config_file)).exit_code == 0
+    assert _digest(tiny_config_file)["stories"] == by_stage["stories"]
+
+
+def test_a_stage_without_its_input_artifact_says_which_command_to_run(tiny_config_file: Path) -> None:
+    assert _invoke("ingest", "-c", str(tiny_config_file)).exit_code == 0
+    result = _invoke("translate", "-c", str(tiny_config_file))
+    assert result.exit_code == 1
+    assert "needs the 'detect' artifact" in result.output
+
+
+def test_bad_articles_are_reported_and_good_ones_still_processed(tiny_config_file: Path) -> None:
+    corpus = Path(yaml.safe_load(tiny_config_file.read_text())["paths"]["corpus"])
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 100)
+    (corpus / "latin1 -odd name.txt").write_bytes(
+        ("Die Gewerkschaft in München fordert höhere Löhne für Schauspieler. " * 5).encode("latin-1")
+    )
+    (corpus / "french.txt").write_text(
+        "Le gouvernement a annoncé mardi une nouvelle réforme des retraites qui suscite la colère des syndicats. "
+        "Les manifestations se multiplient dans toutes les grandes villes du pays depuis plusieurs semaines.",
+        encoding="utf-8",
+    )
+    result = _invoke("run", "-c", str(tiny_config_file))
+    assert result.exit_code == 0, result.output
+    digest = _digest(tiny_config_file)
+    skipped = {entry["path"]: entry["problem"] for entry in digest["skipped"]}
+    assert set(skipped) == {"empty.txt", "binary.txt", "french.txt"}
+    assert "translate.models.fr" in skipped["french.txt"]
+    for path in skipped:
+        assert path in result.output
+    articles = {article["path"]: article for story in digest["stories"] for article in story["articles"]}
+    assert len(articles) == 6 and articles["latin1 -odd name.txt"]["language"] == "de"
+
+
+def test_unknown_config_key_fails_before_any_work_naming_the_key(tiny_config_file: Path) -> None:
+    result = _invoke("run", "-c", str(tiny_config_file), "--set", "translate.beams=2")
+    assert result.exit_code == 2
+    assert "translate.beams" in result.output and "num_beams" in result.output
+    assert not (tiny_config_file.parent / "outputs").exists()
+
+
+def test_missing_model_fails_fast_naming_model_and_fix(tiny_config_file: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    result = _invoke("run", "-c", str(tiny_config_file), "--set", f"translate.models.it={missing}")
+    assert result.exit_code == 1
+    assert str(missing) in result.output and "translate.models.it" in result.output and "Fix:" in result.output
+    assert not (tiny_config_file.parent / "outputs" / "runs").exists()
+
+
+def test_models_command_says_where_each_model_resolves(tiny_config_file: Path, monkeypatch) -> None:
+    result = _invoke("models", "-c", str(tiny_config_file))
+    assert result.exit_code == 0 and result.output.count("local folder") == 3
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = _invoke("models", "-c", str(tiny_config_file), "--set", "summarize.model=someone/not-cached-model")
+    assert result.exit_code == 1 and "missing" in result.output and "hf download" in result.output
