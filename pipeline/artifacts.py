@@ -5,13 +5,15 @@
       cache/stages.sqlite                    per-article results across runs (pipeline.cache)
       runs/<run_id>/
         manifest.json                        inputs, models, config, timings, errors, status
-        01_ingest/ … 05_summarize/           the article table after each stage (datasets on disk)
-        06_merge/digest.*                    this run's digest
+        01_ingest/ … 06_check/               the article table after each stage (datasets on disk)
+        07_merge/digest.*                    this run's digest
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +23,9 @@ from datasets import Dataset, load_from_disk
 
 from pipeline.atomic import atomic_path, write_json
 from pipeline.errors import ArtifactMissingError, PipelineError
+from pipeline.render import FORMATS
+
+log = logging.getLogger(__name__)
 
 STAGE_FOLDERS = {
     "ingest": "01_ingest",
@@ -28,10 +33,14 @@ STAGE_FOLDERS = {
     "detect": "03_detect",
     "translate": "04_translate",
     "summarize": "05_summarize",
-    "merge": "06_merge",
+    "check": "06_check",
+    "merge": "07_merge",
 }
 DIGEST_NAME = "digest"
 MANIFEST_NAME = "manifest.json"
+STATUS_RUNNING, STATUS_COMPLETED, STATUS_INTERRUPTED = "running", "completed", "interrupted"
+# Everything written through pipeline.atomic; a killed write leaves a hidden temp sibling ".<name>.*".
+_ATOMIC_TARGETS = (*STAGE_FOLDERS.values(), MANIFEST_NAME, *(f"{DIGEST_NAME}.{fmt}" for fmt in FORMATS))
 
 
 def now_iso() -> str:
@@ -55,7 +64,7 @@ class RunFolder:
             except FileExistsError:
                 continue
             run = cls(root)
-            run.write_manifest({"run_id": run.run_id, "status": "running", "started_at": now_iso()})
+            run.write_manifest({"run_id": run.run_id, "status": STATUS_RUNNING, "started_at": now_iso()})
             return run
         raise PipelineError(f"cannot create a run folder under {runs}")
 
@@ -66,13 +75,22 @@ class RunFolder:
         if run_id:
             root = runs / run_id
         else:
-            existing = sorted(p for p in runs.glob("*") if (p / MANIFEST_NAME).is_file()) if runs.is_dir() else []
+            existing = run_roots(work_dir)
             if not existing:
                 raise PipelineError(f"no run in {runs}. Fix: start one with `news-digest ingest` or `news-digest run`")
             root = existing[-1]
         if not (root / MANIFEST_NAME).is_file():
             raise PipelineError(f"{root} is not a run folder (no {MANIFEST_NAME}). Fix: pass a run id from {runs}")
         return cls(root)
+
+    @classmethod
+    def last_completed(cls, work_dir: Path) -> "RunFolder | None":
+        """The newest run that got all the way to a digest, or None."""
+        for root in reversed(run_roots(work_dir)):
+            manifest = cls(root).read_manifest()
+            if manifest.get("status") == STATUS_COMPLETED and "merge" in manifest.get("stages", {}):
+                return cls(root)
+        return None
 
     def stage_dir(self, stage: str) -> Path:
         return self.root / STAGE_FOLDERS[stage]
@@ -106,6 +124,58 @@ class RunFolder:
         manifest["updated_at"] = now_iso()
         manifest["pid"] = os.getpid()
         write_json(self.root / MANIFEST_NAME, manifest)
+
+
+def run_roots(work_dir: Path) -> list[Path]:
+    """Run folders with a manifest, oldest first (ids are UTC stamps, "-N" for several in one second)."""
+    runs = Path(work_dir) / "runs"
+    roots = [p for p in runs.iterdir() if (p / MANIFEST_NAME).is_file()] if runs.is_dir() else []
+    return sorted(roots, key=lambda root: (root.name.split("-")[0], int(root.name.partition("-")[2] or 0)))
+
+
+def recover_work_dir(work_dir: Path) -> list[str]:
+    """Tidy up after killed runs; call only while holding the work folder's lock. Returns the ids of the
+    runs found killed.
+
+    What a killed run leaves is never read as output: a temp sibling of an artifact (`.digest.json.x1y2/`)
+    is a write that never reached its rename and is removed; `.04_translate.old/` without `04_translate/`
+    is the previous complete table, moved aside just before the kill, and is put back; a run whose
+    manifest still says "running" is marked "interrupted"."""
+    work_dir = Path(work_dir)
+    interrupted = []
+    _tidy_temps(work_dir)
+    for root in (work_dir / "runs").glob("*") if (work_dir / "runs").is_dir() else []:
+        if not root.is_dir() or root.name.startswith("."):
+            continue
+        _tidy_temps(root)
+        _tidy_temps(root / STAGE_FOLDERS["merge"])
+        if not (root / MANIFEST_NAME).is_file():
+            if not any(root.iterdir()):
+                root.rmdir()  # killed between creating the folder and writing its manifest
+            continue
+        run = RunFolder(root)
+        if run.read_manifest().get("status") == STATUS_RUNNING:
+            problem = "the process ended before the run finished (killed or crashed); found by the next run"
+            run.update_manifest(status=STATUS_INTERRUPTED, error=problem, found_at=now_iso())
+            interrupted.append(run.run_id)
+            log.warning("run %s was interrupted; the next run reuses every result it committed", run.run_id)
+    return interrupted
+
+
+def _tidy_temps(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for temp in folder.iterdir():
+        target_name = next((name for name in _ATOMIC_TARGETS if temp.name.startswith(f".{name}.")), None)
+        if target_name is None or not temp.is_dir():
+            continue
+        target = folder / target_name
+        if temp.name == f".{target_name}.old" and not target.exists():
+            os.replace(temp, target)
+            log.warning("%s: restored the previous version, moved aside by a killed run", target)
+        else:
+            shutil.rmtree(temp, ignore_errors=True)
+            log.info("%s: removed a temp file left by a killed run", temp)
 
 
 class StageTimer:

@@ -3,6 +3,9 @@
 A result is keyed by (stage, key) where the key hashes the article's input columns for that stage and the
 stage's fingerprint (its config section and the revisions of the models it uses). Every write is one
 committed transaction: a run killed mid-stage loses at most the batch in flight.
+
+The same database remembers when each article id (path + content hash) was first seen, for
+`run --since`. `cache_info` and `prune_cache` are the twins of `news-digest cache info|prune`.
 """
 from __future__ import annotations
 
@@ -10,9 +13,14 @@ import hashlib
 import json
 import sqlite3
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from pipeline.config import PipelineConfig
+from pipeline.errors import UsageError
+
+CACHE_FILE_NAME = "stages.sqlite"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     stage TEXT NOT NULL,
@@ -21,8 +29,16 @@ CREATE TABLE IF NOT EXISTS results (
     created REAL NOT NULL,
     used REAL NOT NULL,
     PRIMARY KEY (stage, key)
-)
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    first_run TEXT NOT NULL,
+    last_seen REAL NOT NULL
+);
 """
+SECONDS_PER_DAY = 86400
 
 
 def make_key(fingerprint: str, values: Iterable[Any]) -> str:
@@ -40,8 +56,7 @@ class StageCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = sqlite3.connect(self.path, timeout=30)
         self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute(SCHEMA)
-        self.connection.commit()
+        self.connection.executescript(SCHEMA)
 
     def get_many(self, stage: str, keys: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -69,21 +84,101 @@ class StageCache:
                 [(stage, key, json.dumps(value, ensure_ascii=False), now, now) for key, value in items.items()],
             )
 
-    def stats(self) -> dict[str, dict[str, float]]:
+    def record_seen(self, articles: Iterable[tuple[str, str]], run_id: str) -> dict[str, float]:
+        """Note (id, path) pairs as seen now; return each id's first-seen time (epoch seconds)."""
+        now = time.time()
+        rows = [(article_id, path, now, run_id, now) for article_id, path in articles]
+        with self.connection:
+            self.connection.executemany(
+                "INSERT INTO articles (id, path, first_seen, first_run, last_seen) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+                rows,
+            )
+        found: dict[str, float] = {}
+        ids = [row[0] for row in rows]
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT id, first_seen FROM articles WHERE id IN ({marks})"
+            found.update(self.connection.execute(query, part).fetchall())
+        return found
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Per stage: entries, bytes of stored results, oldest entry and last use (ISO 8601, UTC)."""
         rows = self.connection.execute(
-            "SELECT stage, COUNT(*), SUM(LENGTH(value)), MIN(created), MAX(used) FROM results GROUP BY stage"
+            "SELECT stage, COUNT(*), SUM(LENGTH(CAST(key AS BLOB)) + LENGTH(CAST(value AS BLOB))), "
+            "MIN(created), MAX(used) FROM results GROUP BY stage ORDER BY stage"
         ).fetchall()
         return {
-            stage: {"entries": count, "bytes": size or 0, "oldest": oldest, "last_used": last_used}
+            stage: {"entries": count, "bytes": size or 0, "oldest": _iso(oldest), "last_used": _iso(last_used)}
             for stage, count, size, oldest, last_used in rows
         }
 
-    def prune(self, unused_for_days: float) -> int:
-        cutoff = time.time() - unused_for_days * 86400
+    def count_articles(self) -> int:
+        return self.connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def prune(self, unused_days: float | None = None, everything: bool = False) -> dict[str, int]:
+        """Drop results unused for `unused_days` (and first-seen records of articles not seen for as
+        long), or every result with `everything`; the file shrinks to match."""
         with self.connection:
-            removed = self.connection.execute("DELETE FROM results WHERE used < ?", [cutoff]).rowcount
+            if everything:
+                results = self.connection.execute("DELETE FROM results").rowcount
+                articles = 0
+            else:
+                cutoff = time.time() - (unused_days or 0) * SECONDS_PER_DAY
+                results = self.connection.execute("DELETE FROM results WHERE used < ?", [cutoff]).rowcount
+                articles = self.connection.execute("DELETE FROM articles WHERE last_seen < ?", [cutoff]).rowcount
         self.connection.execute("VACUUM")
-        return removed
+        # In WAL mode the freed pages reach the main file only at a checkpoint.
+        self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {"results": results, "articles": articles}
 
     def close(self) -> None:
         self.connection.close()
+
+
+def cache_file(config: PipelineConfig) -> Path:
+    return config.cache_dir / CACHE_FILE_NAME
+
+
+def cache_info(config: PipelineConfig) -> dict[str, Any]:
+    """Where the cache is, its size on disk, and entries, bytes, oldest and last use per stage.
+    Reading never creates the cache: a missing file is reported as such."""
+    path = cache_file(config)
+    info: dict[str, Any] = {"path": str(path), "exists": path.is_file(), "file_bytes": _file_bytes(path)}
+    if not info["exists"]:
+        return info | {"stages": {}, "articles_seen": 0}
+    cache = StageCache(path)
+    try:
+        return info | {"stages": cache.stats(), "articles_seen": cache.count_articles()}
+    finally:
+        cache.close()
+
+
+def prune_cache(config: PipelineConfig, unused_days: float | None = None, everything: bool = False) -> dict[str, Any]:
+    """Remove results not used for `unused_days` days, or all of them; return what went and the size left.
+
+    Safe while a run is going: a result it has not read yet is computed again."""
+    if (unused_days is None) == (not everything):
+        raise UsageError("cache prune", "give exactly one of --unused-days N and --all", "e.g. --unused-days 30")
+    if unused_days is not None and unused_days < 0:
+        raise UsageError("--unused-days", f"{unused_days:g} is negative", "give 0 or more days")
+    path = cache_file(config)
+    if not path.is_file():
+        return {"path": str(path), "removed": {"results": 0, "articles": 0}, "bytes_before": 0, "file_bytes": 0}
+    before = _file_bytes(path)
+    cache = StageCache(path)
+    try:
+        removed = cache.prune(unused_days, everything)
+    finally:
+        cache.close()
+    return {"path": str(path), "removed": removed, "bytes_before": before, "file_bytes": _file_bytes(path)}
+
+
+def _file_bytes(path: Path) -> int:
+    # The write-ahead log holds committed results not yet copied into the main file.
+    return sum(part.stat().st_size for part in (path, path.with_name(path.name + "-wal")) if part.is_file())
+
+
+def _iso(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if epoch else ""

@@ -17,6 +17,7 @@ from pipeline.artifacts import RunFolder
 from pipeline.config import PipelineConfig, load_config, parse_override
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.runner import STAGE_NAMES, configured_models, run_pipeline
+from pipeline.selection import Selection, parse_since
 
 app = typer.Typer(help="Multilingual news digest: ingest, clean, detect, translate, summarize, merge.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -88,11 +89,18 @@ def _report(run: RunFolder) -> None:
     files = manifest.get("stages", {}).get("merge", {}).get("files", [])
     if files:
         console.print("digest: " + ", ".join(files[len(files) // 2 :]), highlight=False, soft_wrap=True)
+    chosen = manifest.get("selection") or {}
+    if chosen.get("mode", "all") != "all":
+        line = f"covers {chosen['covers']}: {chosen['articles']} of {chosen['corpus_articles']} articles"
+        console.print(line, highlight=False, soft_wrap=True)
 
 
-def _execute(config: PipelineConfig, stages: tuple[str, ...], run_id: str | None = None, wait: bool = False) -> None:
+def _execute(
+    config: PipelineConfig, stages: tuple[str, ...], run_id: str | None = None, wait: bool = False,
+    selection: Selection | None = None,
+) -> None:
     try:
-        run = run_pipeline(config, stages, run_id=run_id, wait=wait)
+        run = run_pipeline(config, stages, run_id=run_id, wait=wait, selection=selection)
     except PipelineError as error:
         _fail(error)
     _report(run)
@@ -107,15 +115,21 @@ def run(
     corpus: CorpusOption = None,
     work_dir: WorkDirOption = None,
     wait: Annotated[bool, typer.Option(help="Wait for a run already holding the work folder")] = False,
+    engine: Annotated[Optional[str], typer.Option(help="local | ray (engine.name)")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster to join, e.g. auto or HEAD_IP:6379 (engine.address)")] = None,
+    only_new: Annotated[bool, typer.Option("--only-new", help="Digest of the articles new or changed since the last completed run")] = False,
+    since: Annotated[Optional[str], typer.Option(metavar="DATE", help="Digest of the articles first seen since DATE (YYYY-MM-DD[THH:MM], local time)")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Run every stage on the corpus and write the digest."""
     _setup_logging(verbose)
     try:
-        settings = _load(ctx, config, sets, **{"runtime.device": device, "paths.corpus": corpus, "paths.work_dir": work_dir})
+        named = {"runtime.device": device, "paths.corpus": corpus, "paths.work_dir": work_dir}
+        settings = _load(ctx, config, sets, **named, **{"engine.name": engine, "engine.address": address})
+        selection = Selection(only_new=only_new, since=parse_since(since) if since else None)
     except PipelineError as error:
         _fail(error)
-    _execute(settings, STAGE_NAMES, wait=wait)
+    _execute(settings, STAGE_NAMES, wait=wait, selection=selection)
 
 
 def _register_stage_command(name: str) -> None:
@@ -174,3 +188,153 @@ def models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = []
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+@app.command(name="convert-models", context_settings=EXTRA_ARGS)
+def convert_models_cli(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = [], verbose: VerboseOption = False) -> None:
+    """Convert the configured models for the ctranslate2 backend, once, into <cache_dir>/ct2/."""
+    from pipeline.ct2 import convert_models
+
+    _setup_logging(verbose)
+    try:
+        settings = _load(ctx, config, sets)
+        folders = convert_models(configured_models(settings), settings)
+    except PipelineError as error:
+        _fail(error)
+    table = Table()
+    for column in ("config key", "converted model"):
+        table.add_column(column, overflow="fold")
+    for key, folder in folders.items():
+        table.add_row(key, str(folder))
+    Console().print(table)
+
+
+eval_app = typer.Typer(help="Measure output quality on reference data: BLEU/chrF, ROUGE, detection accuracy.",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Also write the results to this JSON file")]
+
+
+def _evaluate(ctx: typer.Context, config: Path | None, sets: list[str], device: str | None, verbose: bool,
+              json_path: Path | None, measure: Any, tables: Any) -> None:
+    """Shared by the eval commands: load the config, measure, write the JSON, print the tables."""
+    from pipeline.atomic import write_json
+
+    _setup_logging(verbose)
+    try:
+        result = measure(_load(ctx, config, sets, **{"runtime.device": device}))
+        if json_path:
+            write_json(json_path, result)
+    except PipelineError as error:
+        _fail(error)
+    for renderable in tables(result):
+        Console().print(renderable, highlight=False, soft_wrap=True)
+
+
+@eval_app.command("translate", context_settings=EXTRA_ARGS)
+def eval_translate_cli(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(metavar="SRC", help="Source sentences, one a line")],
+    reference: Annotated[Path, typer.Argument(metavar="REF", help="Reference translations, line by line with SRC")],
+    lang: Annotated[str, typer.Option("--lang", help="Source language: a key of translate.models")],
+    compare_naive: Annotated[bool, typer.Option("--compare-naive", help="Also one line at a time, no chunking")] = False,
+    json_path: JsonOption = None,
+    config: ConfigOption = None,
+    sets: SetOption = [],
+    device: DeviceOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """BLEU and chrF of the translate stage on line-aligned files (FLORES-200, WMT newstest)."""
+    from pipeline.eval_report import translation_tables
+    from pipeline.evaluation import evaluate_translation
+
+    def measure(settings: PipelineConfig) -> dict:
+        return evaluate_translation(settings, source, reference, lang, compare_naive)
+
+    _evaluate(ctx, config, sets, device, verbose, json_path, measure, translation_tables)
+
+
+@eval_app.command("summarize", context_settings=EXTRA_ARGS)
+def eval_summarize_cli(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.jsonl", help='Lines of {"article": ..., "summary": ...}')],
+    json_path: JsonOption = None,
+    config: ConfigOption = None,
+    sets: SetOption = [],
+    device: DeviceOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """ROUGE-1/2/L of the summarize stage against reference summaries, and the share that is faithful."""
+    from pipeline.eval_report import summary_tables
+    from pipeline.evaluation import evaluate_summaries
+
+    def measure(settings: PipelineConfig) -> dict:
+        return evaluate_summaries(settings, file)
+
+    _evaluate(ctx, config, sets, device, verbose, json_path, measure, summary_tables)
+
+
+@eval_app.command("detect", context_settings=EXTRA_ARGS)
+def eval_detect_cli(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.tsv", help="Lines of language<TAB>text (header optional)")],
+    json_path: JsonOption = None,
+    config: ConfigOption = None,
+    sets: SetOption = [],
+    verbose: VerboseOption = False,
+) -> None:
+    """Accuracy of the detect stage overall, per language and per length, and its confusions."""
+    from pipeline.eval_report import detection_tables
+    from pipeline.evaluation import evaluate_detection
+
+    def measure(settings: PipelineConfig) -> dict:
+        return evaluate_detection(settings.detect, file)
+
+    _evaluate(ctx, config, sets, None, verbose, json_path, measure, detection_tables)
+
+
+cache_app = typer.Typer(help="Inspect and prune the per-article result cache (<cache_dir>/stages.sqlite).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info", context_settings=EXTRA_ARGS)
+def cache_info_cli(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = [], work_dir: WorkDirOption = None) -> None:
+    """Where the cache is, its size, and entries, bytes, oldest entry and last use per stage."""
+    from pipeline.cache import cache_info
+
+    try:
+        info = cache_info(_load(ctx, config, sets, **{"paths.work_dir": work_dir}))
+    except PipelineError as error:
+        _fail(error)
+    if not info["exists"]:
+        Console().print(f"no cache yet at {info['path']} (the first run creates it)", highlight=False, soft_wrap=True)
+        return
+    table = Table(title=f"{info['path']}: {info['file_bytes']:,} bytes, {info['articles_seen']:,} articles seen")
+    for column in ("stage", "entries", "bytes", "oldest", "last used"):
+        table.add_column(column)
+    for stage, row in info["stages"].items():
+        table.add_row(stage, f"{row['entries']:,}", f"{row['bytes']:,}", row["oldest"], row["last_used"])
+    Console().print(table)
+
+
+@cache_app.command("prune", context_settings=EXTRA_ARGS)
+def cache_prune_cli(
+    ctx: typer.Context,
+    unused_days: Annotated[Optional[float], typer.Option("--unused-days", metavar="N", help="Remove results no run used for N days")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Remove every stage result (first-seen dates are kept)")] = False,
+    config: ConfigOption = None,
+    sets: SetOption = [],
+    work_dir: WorkDirOption = None,
+) -> None:
+    """Remove old results from the cache; a later run recomputes whatever it needs."""
+    from pipeline.cache import prune_cache
+
+    try:
+        done = prune_cache(_load(ctx, config, sets, **{"paths.work_dir": work_dir}), unused_days, everything)
+    except PipelineError as error:
+        _fail(error)
+    removed = done["removed"]
+    Console().print(
+        f"{done['path']}: removed {removed['results']:,} results and {removed['articles']:,} first-seen records, "
+        f"{done['bytes_before']:,} -> {done['file_bytes']:,} bytes", highlight=False, soft_wrap=True,
+    )

@@ -49,6 +49,12 @@ class DetectConfig(Section):
     min_confidence: float = Field(0.5, ge=0, le=1)
 
 
+# CTranslate2 weight/arithmetic types; "auto" picks int8 on CPU and int8_float16 on CUDA.
+ComputeType = Literal[
+    "auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32"
+]
+
+
 class TranslateConfig(Section):
     target_language: str = "en"
     models: dict[str, str] = {
@@ -56,7 +62,8 @@ class TranslateConfig(Section):
         "it": "Helsinki-NLP/opus-mt-it-en",
     }
     revision: str | None = None
-    backend: str = "transformers"
+    backend: str = "transformers"  # transformers | ctranslate2
+    ct2_compute_type: ComputeType = "auto"  # used by the ctranslate2 backend only
     chunk_tokens: int = Field(128, ge=1)  # pack sentences up to this; the model's own limit is never exceeded
     max_batch_tokens: int = Field(4096, ge=16)  # padded input tokens per generate() call
     num_beams: int = Field(4, ge=1)
@@ -66,7 +73,8 @@ class TranslateConfig(Section):
 class SummarizeConfig(Section):
     model: str = "sshleifer/distilbart-cnn-12-6"
     revision: str | None = None
-    backend: str = "transformers"
+    backend: str = "transformers"  # transformers | ctranslate2
+    ct2_compute_type: ComputeType = "auto"  # used by the ctranslate2 backend only
     chunk_tokens: int = Field(1000, ge=4)  # longer inputs are summarized chunk by chunk, then once more
     max_batch_tokens: int = Field(8192, ge=16)
     min_summary_tokens: int = Field(30, ge=0)
@@ -81,9 +89,39 @@ class SummarizeConfig(Section):
         return self
 
 
+class CheckConfig(Section):
+    # A translation is judged failed (a chunk keeps its original text, an article gets a flag) when it is
+    # empty, loops, or its length in characters relative to the original falls outside this band.
+    length_ratio: tuple[float, float] = (0.5, 2.0)
+    ratio_min_chars: int = Field(20, ge=0)  # shorter pieces ("Anzeige", "Successivo") vary too much to judge
+    max_repeats: int = Field(4, ge=2)  # an n-gram repeated this many times in a row is a generation loop
+    max_ngram: int = Field(4, ge=1)  # loops are looked for in n-grams of 1 to this many words
+
+    @model_validator(mode="after")
+    def _band_must_be_ordered(self) -> "CheckConfig":
+        low, high = self.length_ratio
+        if not 0 <= low < high:
+            raise ValueError("length_ratio must be [low, high] with 0 <= low < high")
+        return self
+
+
 class MergeConfig(Section):
     similarity_threshold: float = Field(0.08, ge=0, le=1)
+    story_sentences: int = Field(12, ge=1)  # sentences selected across a story's sources for its summary
+    mmr_lambda: float = Field(0.7, ge=0, le=1)  # selection: 1 = most central only, 0 = least redundant only
+    attribution_threshold: float = Field(0.3, ge=0, le=1)  # TF-IDF cosine for a source to support a sentence
     formats: list[Literal["md", "json", "html"]] = ["md", "json", "html"]
+
+
+class EngineConfig(Section):
+    """Where the per-article stages compute: in this process, or on Ray (the `ray` extra)."""
+
+    name: Literal["local", "ray"] = "local"
+    address: str | None = None  # Ray cluster to join (e.g. "auto", "10.0.0.5:6379"); None: start Ray on this machine
+    workers: int = Field(2, ge=1)  # Ray actors per stage, each loading the stage's models once
+    cpus_per_worker: float = Field(1, gt=0)
+    gpus_per_worker: float = Field(0, ge=0)  # for the model stages (translate, summarize); fractions share a GPU
+    retries: int = Field(2, ge=0)  # a batch that raises or loses its worker is tried 1 + retries times
 
 
 class PipelineConfig(Section):
@@ -94,7 +132,9 @@ class PipelineConfig(Section):
     detect: DetectConfig = DetectConfig()
     translate: TranslateConfig = TranslateConfig()
     summarize: SummarizeConfig = SummarizeConfig()
+    check: CheckConfig = CheckConfig()
     merge: MergeConfig = MergeConfig()
+    engine: EngineConfig = EngineConfig()
 
     @property
     def cache_dir(self) -> Path:

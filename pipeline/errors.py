@@ -55,3 +55,23 @@ class RunLockedError(PipelineError):
             f"{work_dir} is in use by another run ({holder}). Fix: wait for it to finish, "
             f"or pass --wait to queue behind it"
         )
+
+
+class InputFileError(PipelineError):
+    """A file given on the command line (eval data) that cannot be used as it is."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, problem: str, fix: str = ""):
+        self.path = path
+        super().__init__(f"{path}: {problem}. Fix: {fix}" if fix else f"{path}: {problem}")
+
+
+class UsageError(PipelineError):
+    """A command-line option that cannot be used as given (not a config key)."""
+
+    exit_code = 2
+
+    def __init__(self, option: str, problem: str, fix: str):
+        self.option = option
+        super().__init__(f"{option}: {problem}. Fix: {fix}")

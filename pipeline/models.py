@@ -9,15 +9,16 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import torch
 from huggingface_hub import constants as hub_constants
 from huggingface_hub import snapshot_download
 
-from pipeline.config import RuntimeConfig
+from pipeline.config import PipelineConfig, RuntimeConfig
 from pipeline.errors import ModelNotFoundError, PipelineError
 
 log = logging.getLogger(__name__)
@@ -89,22 +90,27 @@ class Seq2SeqGenerator(Protocol):
     def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]: ...
 
 
-class TransformersGenerator:
-    """Tokenizer + `AutoModelForSeq2SeqLM.generate`; works on transformers 4.x and 5.x alike."""
+@contextmanager
+def loading_errors(location: ModelLocation) -> Iterator[None]:
+    """A folder that is there but cannot be loaded fails like a missing model: one line, with the fix."""
+    try:
+        yield
+    except (OSError, ValueError) as error:
+        raise ModelNotFoundError(location.ref, str(location.path), f"cannot load: {error}".splitlines()[0]) from None
 
-    def __init__(self, location: ModelLocation, device: str, num_beams: int):
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+class TokenizedGenerator:
+    """The tokenizer half every backend shares: token counts and the input limit, taken from the model's
+    own Hugging Face tokenizer and config so that all backends split text identically."""
+
+    def __init__(self, location: ModelLocation):
+        from transformers import AutoConfig, AutoTokenizer
 
         self.location = location
-        self.device = device
-        self.num_beams = num_beams
-        try:
+        with loading_errors(location):
             self.tokenizer = AutoTokenizer.from_pretrained(location.path)
-            dtype = torch.float16 if device == "cuda" else torch.float32
-            self.model = AutoModelForSeq2SeqLM.from_pretrained(location.path, dtype=dtype).to(device).eval()
-        except (OSError, ValueError) as error:
-            raise ModelNotFoundError(location.ref, str(location.path), f"cannot load: {error}".splitlines()[0]) from None
-        model_limit = getattr(self.model.config, "max_position_embeddings", None) or 512
+            self.model_config = AutoConfig.from_pretrained(location.path)
+        model_limit = getattr(self.model_config, "max_position_embeddings", None) or 512
         tokenizer_limit = self.tokenizer.model_max_length if self.tokenizer.model_max_length < 10**6 else model_limit
         self.max_input_tokens = min(model_limit, tokenizer_limit) - SPECIAL_TOKEN_MARGIN
 
@@ -112,11 +118,28 @@ class TransformersGenerator:
         encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
+    def check_fits(self, longest_input: int) -> None:
+        # Callers split text to fit, so an overlong input is a bug upstream and must fail loudly.
+        if longest_input > self.max_input_tokens + SPECIAL_TOKEN_MARGIN:
+            raise PipelineError(f"input of {longest_input} tokens exceeds {self.location.ref}'s limit")
+
+
+class TransformersGenerator(TokenizedGenerator):
+    """Tokenizer + `AutoModelForSeq2SeqLM.generate`; works on transformers 4.x and 5.x alike."""
+
+    def __init__(self, location: ModelLocation, device: str, num_beams: int):
+        from transformers import AutoModelForSeq2SeqLM
+
+        super().__init__(location)
+        self.device = device
+        self.num_beams = num_beams
+        dtype = torch.float16 if device == "cuda" else torch.float32
+        with loading_errors(location):
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(location.path, dtype=dtype).to(device).eval()
+
     def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
-        # truncation=False on purpose: callers split text to fit, and an overlong input must fail loudly.
         batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=False).to(self.device)
-        if batch["input_ids"].shape[1] > self.max_input_tokens + SPECIAL_TOKEN_MARGIN:
-            raise PipelineError(f"input of {batch['input_ids'].shape[1]} tokens exceeds {self.location.ref}'s limit")
+        self.check_fits(batch["input_ids"].shape[1])
         with torch.inference_mode():
             output = self.model.generate(
                 **batch,
@@ -127,18 +150,37 @@ class TransformersGenerator:
         return self.tokenizer.batch_decode(output, skip_special_tokens=True)
 
 
-GeneratorFactory = Callable[[ModelLocation, str, int], Seq2SeqGenerator]
-BACKENDS: dict[str, GeneratorFactory] = {"transformers": TransformersGenerator}
+@dataclass(frozen=True)
+class BackendOptions:
+    """Settings a backend may need beyond the model, the device and the beam size."""
+
+    compute_type: str = "auto"  # CTranslate2 weights and arithmetic; "auto": int8 on CPU, int8_float16 on CUDA
+    convert_dir: Path = Path("outputs/cache/ct2")  # where converted CTranslate2 models are kept
+
+
+def _load_ctranslate2(location: ModelLocation, device: str, num_beams: int, options: BackendOptions) -> Seq2SeqGenerator:
+    # Imported on use: ctranslate2 is an optional dependency and the transformers path must not need it.
+    from pipeline.ct2 import CTranslate2Generator
+
+    return CTranslate2Generator(location, device, num_beams, options)
+
+
+GeneratorFactory = Callable[[ModelLocation, str, int, BackendOptions], Seq2SeqGenerator]
+BACKENDS: dict[str, GeneratorFactory] = {
+    "transformers": lambda location, device, num_beams, options: TransformersGenerator(location, device, num_beams),
+    "ctranslate2": _load_ctranslate2,
+}
 
 
 class ModelPool:
     """Loads each model once, on first use, and frees them all when the stage is done."""
 
-    def __init__(self, runtime: RuntimeConfig, backend: str = "transformers"):
+    def __init__(self, runtime: RuntimeConfig, backend: str = "transformers", options: BackendOptions | None = None):
         if backend not in BACKENDS:
             raise PipelineError(f"unknown backend '{backend}'. Fix: use one of {', '.join(sorted(BACKENDS))}")
         self.device = pick_device(runtime)
         self.factory = BACKENDS[backend]
+        self.options = options or BackendOptions()
         self.loaded: dict[tuple[str, str | None, int], Seq2SeqGenerator] = {}
         configure_threads(runtime)
 
@@ -147,7 +189,7 @@ class ModelPool:
         if key not in self.loaded:
             location = locate_model(ref, revision, config_key)
             log.info("loading %s from %s (%s) on %s", ref, location.source, location.path, self.device)
-            self.loaded[key] = self.factory(location, self.device, num_beams)
+            self.loaded[key] = self.factory(location, self.device, num_beams, self.options)
         return self.loaded[key]
 
     def close(self) -> None:
@@ -161,3 +203,12 @@ class ModelPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def open_pool(config: PipelineConfig, section: str | None) -> ModelPool:
+    """The pool for one stage, running its config section's backend (transformers for stages without one)."""
+    if section is None:
+        return ModelPool(config.runtime)
+    settings = getattr(config, section)
+    options = BackendOptions(compute_type=settings.ct2_compute_type, convert_dir=config.cache_dir / "ct2")
+    return ModelPool(config.runtime, settings.backend, options)

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
@@ -58,7 +59,8 @@ def render_page(digest: dict, fmt: str) -> str:
     return template.render(
         **digest,
         models=flatten(run.get("models") or {}),
-        extra_run_info=flatten({key: value for key, value in run.items() if key not in _RUN_HEADER_KEYS}),
+        # A key the runner had no value for (None) says nothing to a reader.
+        extra_run_info=flatten({k: v for k, v in run.items() if k not in _RUN_HEADER_KEYS and v is not None}),
     )
 
 
@@ -120,6 +122,14 @@ def format_languages(counts: dict) -> str:
     return ", ".join(f"{language} {count}" for language, count in counts.items())
 
 
+def facts_by_source(facts: list[dict]) -> list[dict]:
+    """Consecutive facts of one article as {"article", "source", "facts"}, for one line per source."""
+    return [
+        {"article": article, "source": source, "facts": list(group)}
+        for (article, source), group in groupby(facts, key=lambda fact: (fact["article"], fact["source"]))
+    ]
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     environment = Environment(
@@ -133,6 +143,6 @@ def _environment() -> Environment:
     )
     environment.filters.update(
         md=escape_markdown, md_quote=quote_markdown, href=href, languages=format_languages,
-        thousands="{:,}".format,
+        thousands="{:,}".format, facts_by_source=facts_by_source,
     )
     return environment

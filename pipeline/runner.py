@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,17 @@ from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
 from pipeline import __version__
-from pipeline.artifacts import RunFolder, StageTimer, now_iso
-from pipeline.cache import StageCache, fingerprint_of, make_key
+from pipeline.artifacts import RunFolder, StageTimer, now_iso, recover_work_dir
+from pipeline.cache import StageCache, cache_file, fingerprint_of, make_key
 from pipeline.config import PipelineConfig
+from pipeline.engines import Engine, LocalEngine, make_engine
 from pipeline.errors import RunLockedError
-from pipeline.models import ModelLocation, ModelPool, locate_model, pick_device
+from pipeline.models import ModelLocation, ModelPool, locate_model, open_pool, pick_device
+from pipeline.selection import Selection, select_articles
 from pipeline.stages import STATUS_OK
+from pipeline.stages.check import check
 from pipeline.stages.clean import clean, rules_path
+from pipeline.stages.consolidate import consolidate
 from pipeline.stages.detect import detect
 from pipeline.stages.ingest import ingest
 from pipeline.stages.merge import merge, write_digest
@@ -68,9 +73,11 @@ ARTICLE_STAGES: tuple[ArticleStage, ...] = (
     ArticleStage(
         "translate",
         reads=("title", "text", "language"),
-        writes=("title_en", "text_en", "translated", "status", "problem"),
-        apply=lambda table, config, models: translate(table, config.translate, models),
+        writes=("title_en", "text_en", "translated", "untranslated", "status", "problem"),
+        apply=lambda table, config, models: translate(table, config.translate, models, sanity=config.check),
         backend="translate",
+        # Failed chunks keep their original text, by the check section's thresholds.
+        extra_fingerprint=lambda config: fingerprint_of(config.check.model_dump(mode="json")),
     ),
     ArticleStage(
         "summarize",
@@ -79,8 +86,16 @@ ARTICLE_STAGES: tuple[ArticleStage, ...] = (
         apply=lambda table, config, models: summarize(table, config.summarize, models),
         backend="summarize",
     ),
+    ArticleStage(
+        "check",
+        reads=("title", "text", "title_en", "text_en", "translated", "untranslated", "summary"),
+        writes=("flags",),
+        apply=lambda table, config, models: check(table, config.check),
+    ),
 )
 STAGE_NAMES = ("ingest", *(stage.name for stage in ARTICLE_STAGES), "merge")
+# Config section of a model -> the stages that load it; merge writes each story's summary with the summarizer.
+MODEL_USERS = {"translate": ("translate",), "summarize": ("summarize", "merge")}
 
 
 def configured_models(config: PipelineConfig) -> dict[str, tuple[str, str | None]]:
@@ -95,7 +110,7 @@ def locate_all_models(config: PipelineConfig, stages: tuple[str, ...]) -> dict[s
     return {
         key: locate_model(ref, revision, key)
         for key, (ref, revision) in configured_models(config).items()
-        if key.split(".")[0] in stages
+        if set(MODEL_USERS[key.split(".")[0]]) & set(stages)
     }
 
 
@@ -113,9 +128,12 @@ def run_article_stage(
     config: PipelineConfig,
     cache: StageCache,
     locations: dict[str, ModelLocation],
+    engine: Engine | None = None,
 ) -> tuple[Dataset, dict[str, Any]]:
     if len(table) == 0:
-        return table, {"articles": 0, "computed": 0, "from_cache": 0}
+        # Nothing selected (`run --only-new` on a quiet night): the columns still appear for later stages.
+        empty = Dataset.from_dict({column: [] for column in dict.fromkeys((*table.column_names, *stage.writes))})
+        return empty, {"articles": 0, "computed": 0, "from_cache": 0}
     rows = table.to_list()
     fingerprint = _fingerprint(stage, config, locations)
     keys = {i: make_key(fingerprint, [row[c] for c in stage.reads]) for i, row in enumerate(rows) if row["status"] == STATUS_OK}
@@ -125,22 +143,25 @@ def run_article_stage(
             rows[index].update(cached[key])
     to_compute = [i for i, key in keys.items() if key not in cached]
     passing_through = [i for i, row in enumerate(rows) if row["status"] != STATUS_OK]
-    step = config.runtime.checkpoint_articles
-    backend = getattr(config, stage.backend).backend if stage.backend else "transformers"
-    with ModelPool(config.runtime, backend) as models, tqdm(
+    engine = engine or LocalEngine()
+    with tqdm(
         total=len(to_compute), desc=stage.name, unit="article", disable=not config.runtime.progress or not to_compute
     ) as bar:
-        for start in range(0, len(to_compute), step):
-            part = to_compute[start : start + step]
-            results = stage.apply(Dataset.from_list([rows[i] for i in part]), config, models).to_list()
-            cache.put_many(stage.name, {keys[i]: {c: result[c] for c in stage.writes} for i, result in zip(part, results)})
-            for index, result in zip(part, results):
+        for outcome in engine.map_stage(stage, config, [rows[i] for i in to_compute]):
+            part = [to_compute[position] for position in outcome.positions]
+            for index, result in zip(part, outcome.rows):
                 rows[index] = result
+            if outcome.failed:  # not cached, so the next run tries again; the stage's columns are added below
+                passing_through.extend(part)
+            else:
+                cache.put_many(stage.name, {keys[i]: {c: rows[i][c] for c in stage.writes} for i in part})
             bar.update(len(part))
-        if passing_through:
+    if passing_through:
+        # Rows that are not ok only get the stage's empty columns, no model work: done here, whatever the engine.
+        with open_pool(config, stage.backend) as models:
             results = stage.apply(Dataset.from_list([rows[i] for i in passing_through]), config, models).to_list()
-            for index, result in zip(passing_through, results):
-                rows[index] = result
+        for index, result in zip(passing_through, results):
+            rows[index] = result
     report = {"articles": len(rows), "computed": len(to_compute), "from_cache": len(keys) - len(to_compute)}
     return Dataset.from_list(rows), report
 
@@ -157,7 +178,7 @@ def work_dir_lock(work_dir: Path, wait: bool) -> Iterator[None]:
         holder = holder_file.read_text(encoding="utf-8").strip() if holder_file.exists() else "unknown process"
         raise RunLockedError(str(work_dir), holder) from None
     try:
-        holder_file.write_text(f"pid {os.getpid()} since {now_iso()}", encoding="utf-8")
+        holder_file.write_text(f"pid {os.getpid()} on {socket.gethostname()} since {now_iso()}", encoding="utf-8")
         yield
     finally:
         lock.release()
@@ -174,26 +195,43 @@ def _problems(table: Dataset) -> list[dict[str, str]]:
 def _run_stage(name: str, table: Dataset | None, config: PipelineConfig, run: RunFolder, context: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
     if name == "ingest":
         table = ingest(config.paths.corpus, config.ingest)
-        run.update_manifest(inputs=table.select_columns(["id", "path", "content_hash", "status"]).to_list())
-        return table, {"articles": len(table)}
+        inputs = table.select_columns(["id", "path", "content_hash", "status"]).to_list()
+        table, selection = select_articles(table, context["selection"], context["cache"], run)
+        run.update_manifest(inputs=inputs, selection=selection)
+        context["run_info"]["selection"] = selection
+        return table, {"articles": len(table), "corpus_articles": len(inputs)}
     previous = STAGE_NAMES[STAGE_NAMES.index(name) - 1]
     table = table if table is not None else run.load_table(previous, needed_by=name)
     if name == "merge":
         digest = merge(table, config.merge, context["run_info"])
+        # Story summaries need the summarizer; they are cached like a summarize result of the same model.
+        summarize_stage = next(stage for stage in ARTICLE_STAGES if stage.name == "summarize")
+        fingerprint = _fingerprint(summarize_stage, config, context["locations"])
+        with open_pool(config, summarize_stage.backend) as models:
+            digest, story_report = consolidate(
+                digest, table, config.merge, config.summarize, models, context["cache"], fingerprint
+            )
         written = write_digest(digest, run.stage_dir("merge"), config.merge.formats)
         written += write_digest(digest, config.paths.work_dir, config.merge.formats)
-        return table, {"articles": len(table), "stories": len(digest["stories"]), "files": [str(p) for p in written]}
+        report = {"articles": len(table), "stories": len(digest["stories"]), **story_report}
+        return table, {**report, "files": [str(p) for p in written]}
     stage = next(stage for stage in ARTICLE_STAGES if stage.name == name)
-    return run_article_stage(stage, table, config, context["cache"], context["locations"])
+    return run_article_stage(stage, table, config, context["cache"], context["locations"], context["engine"])
 
 
 def run_pipeline(
-    config: PipelineConfig, stages: tuple[str, ...] = STAGE_NAMES, run_id: str | None = None, wait: bool = False
+    config: PipelineConfig,
+    stages: tuple[str, ...] = STAGE_NAMES,
+    run_id: str | None = None,
+    wait: bool = False,
+    selection: Selection | None = None,
 ) -> RunFolder:
-    """Run `stages` in order. A run starting at ingest gets a new run folder; any other start
-    continues the given (or newest) run from the previous stage's artifact."""
+    """Run `stages` in order. A run starting at ingest gets a new run folder, and `selection` picks the
+    articles it covers; any other start continues the given (or newest) run from the previous stage's
+    artifact."""
     work_dir = config.paths.work_dir
     with work_dir_lock(work_dir, wait):
+        recover_work_dir(work_dir)
         locations = locate_all_models(config, stages)
         device = pick_device(config.runtime)
         run = RunFolder.create(work_dir) if stages[0] == "ingest" else RunFolder.open(work_dir, run_id)
@@ -203,10 +241,11 @@ def run_pipeline(
         )
         run_info = {
             "run_id": run.run_id, "started_at": manifest["started_at"], "device": device, "models": models,
-            "corpus_dir": str(Path(config.paths.corpus).resolve()),
+            "corpus_dir": str(Path(config.paths.corpus).resolve()), "selection": manifest.get("selection"),
         }
-        cache = StageCache(config.cache_dir / "stages.sqlite")
-        context = {"cache": cache, "locations": locations, "run_info": run_info}
+        cache = StageCache(cache_file(config))
+        context = {"cache": cache, "locations": locations, "run_info": run_info, "engine": make_engine(config.engine)}
+        context["selection"] = selection or Selection()
         table: Dataset | None = None
         try:
             for name in stages:
@@ -222,4 +261,5 @@ def run_pipeline(
             raise
         finally:
             cache.close()
+            context["engine"].close()
     return run

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import torch
 import yaml
 
 from pipeline.config import load_config
@@ -45,3 +47,24 @@ def tiny_config_file(tmp_path: Path, tiny_models: dict[str, Path]) -> Path:
     # Fail here, naming the key, rather than deep inside a test, when the config schema moves on.
     load_config(config_file)
     return config_file
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """For configs with runtime.threads 1, which sets torch's thread count for the whole process: put it
+    back afterwards, so that later tests run as they would alone."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def quick_config_file(tiny_config_file: Path, one_torch_thread: None) -> Path:
+    """tiny_config_file made cheap, for tests of the run plumbing (cache, selection, crashes) that run the
+    pipeline several times: random models never stop early, so the output budget is the cost; and tiny
+    models gain nothing from a second thread, which only spins when other jobs share the cores."""
+    settings = yaml.safe_load(tiny_config_file.read_text(encoding="utf-8"))
+    settings["translate"]["max_output_ratio"] = 0.25
+    settings["runtime"]["threads"] = 1
+    tiny_config_file.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    return tiny_config_file

@@ -39,9 +39,12 @@ def test_run_writes_one_story_from_five_articles_in_three_languages(tiny_config_
     assert english["title_en"] == english["title"] == "With Hollywood still on strike, Netflix posts $900,000 AI job"
     assert all(article["summary"] for article in articles)
     assert all(article["translated"] for article in articles if article["language"] != "en")
+    # Random translators fail the sanity check: the check stage's flags reach the digest.
+    assert all(any("kept in the original" in flag for flag in article["flags"]) for article in articles
+               if article["translated"])
     manifest = _manifests(tiny_config_file)[-1]
     assert manifest["status"] == "completed"
-    assert set(manifest["stages"]) == {"ingest", "clean", "detect", "translate", "summarize", "merge"}
+    assert set(manifest["stages"]) == {"ingest", "clean", "detect", "translate", "summarize", "check", "merge"}
     assert len(manifest["inputs"]) == 5 and manifest["models"]["summarize.model"]["source"] == "local folder"
 
 
@@ -60,7 +63,7 @@ def test_unchanged_rerun_does_no_model_work_and_a_changed_option_redoes_only_its
 
 
 def test_stages_one_by_one_give_the_same_digest_as_run(tiny_config_file: Path) -> None:
-    for stage in ("ingest", "clean", "detect", "translate", "summarize", "merge"):
+    for stage in ("ingest", "clean", "detect", "translate", "summarize", "check", "merge"):
         result = _invoke(stage, "-c", str(tiny_config_file))
         assert result.exit_code == 0, result.output
     by_stage = _digest(tiny_config_file)

@@ -15,9 +15,11 @@ import pytest
 from datasets import Dataset
 
 from pipeline import render
+from pipeline.anchors import extract_amounts, extract_names
 from pipeline.config import MergeConfig
 from pipeline.errors import ConfigError
-from pipeline.stages.merge import extract_amounts, extract_names, merge, write_digest
+from pipeline.facts import source_label, unique_labels
+from pipeline.stages.merge import merge, write_digest
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_LANGUAGES = {"000": "de", "001": "de", "002": "de", "003": "it", "004": "en"}
@@ -205,7 +207,7 @@ def test_write_digest_writes_three_parseable_files(tmp_path: Path) -> None:
 
     assert written == [out_dir / "digest.md", out_dir / "digest.json", out_dir / "digest.html"]
     data = json.loads((out_dir / "digest.json").read_text(encoding="utf-8"))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["run"]["started_at"] == "2024-01-01T12:00:00"
     first = data["stories"][0]["articles"][0]
     assert (out_dir / first["link"]).resolve() == CORPUS_DIR / first["path"]
@@ -272,3 +274,36 @@ def test_empty_table_gives_an_empty_digest(tmp_path: Path) -> None:
 
     assert digest["stories"] == [] and digest["totals"]["articles"] == 0
     assert len(write_digest(digest, tmp_path, ["md", "json", "html"])) == 3
+
+
+def test_articles_are_labelled_by_publisher_domain_else_file_stem() -> None:
+    story = make_digest(corpus_rows())["stories"][0]
+
+    labels = {article["id"][:3]: article["source"] for article in story["articles"]}
+    assert labels["001"] == "de:kino.de" and labels["003"] == "it:003_38cddb643da42179"
+    same_site = [
+        {"id": "a", "path": "a.txt", "language": "en", "raw_text": "At https://www.example.com/news or example.com"},
+        {"id": "b", "path": "b.txt", "language": "en", "raw_text": "Copyright EXAMPLE.COM. Read z.B. more."},
+    ]
+    assert unique_labels([source_label(row) for row in same_site]) == ["en:example.com", "en:example.com#2"]
+
+
+def test_facts_only_one_source_mentions_are_listed_with_their_source() -> None:
+    german = "Die Firma Acme zahlt 300.000 Dollar an ihr Personal. Die Chefin sagte: „Wir sind stolz auf dieses Team.“"
+    english = "Acme pays 300,000 dollars to its staff and 45,000 dollars in bonuses, said Jane Doe in July 2023."
+    rows = [
+        # The second sentence is one the translation kept in German: its nouns are not names.
+        make_row("a", german, "de", 1, text_en="The company Acme pays $300,000, according to Gizmodo. "
+                 "Die Gewerkschaft Verdi fordert mehr Lohn für alle Mitarbeiter im Betrieb."),
+        make_row("b", english, "en", 2),
+    ]
+
+    (story,) = make_digest(rows, threshold=0.05)["stories"]
+
+    facts = [(fact["article"], fact["kind"], fact["text"]) for fact in story["single_source_facts"]]
+    assert sorted(facts) == [
+        ("a", "name", "Gizmodo"), ("a", "quote", "Wir sind stolz auf dieses Team."),
+        ("b", "amount", "45,000"), ("b", "name", "Jane Doe"),
+    ]
+    labels = {article["id"]: article["source"] for article in story["articles"]}
+    assert all(fact["source"] == labels[fact["article"]] for fact in story["single_source_facts"])

@@ -6,8 +6,11 @@ Columns, by the stage that adds them:
   date, author (empty string when unknown), status (ok|skipped|failed), problem (why, when not ok)
 - clean: title, text (paragraphs separated by a blank line), removed_lines
 - detect: language (ISO 639-1, "und" when unknown), language_confidence
-- translate: title_en, text_en, translated (False for articles already in the target language)
+- translate: title_en, text_en, translated (False for articles already in the target language),
+  untranslated (notes on passages kept in the original because their translation failed)
 - summarize: summary
+- check: flags (short lines for editors: numbers lost in translation, names or numbers in the summary
+  that the article lacks, failed translations; empty when nothing was found)
 - merge: reads the table, writes the digest
 
 A stage only works on rows whose status is "ok"; the others pass through untouched so that the digest

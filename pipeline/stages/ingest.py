@@ -99,7 +99,10 @@ def find_article_files(corpus_dir: Path, config: IngestConfig) -> list[tuple[str
             path = Path(root, name)
             if path.suffix.lower() not in wanted:
                 continue
-            real_path = path.resolve()
+            try:
+                real_path = path.resolve()
+            except (OSError, RuntimeError):  # a link to itself: listed anyway, so that reading it reports why
+                real_path = path
             if real_path in seen_files:
                 log.info("%s: same file as one already read, not read twice", path)
                 continue

@@ -5,12 +5,15 @@ gibberish), so it combines two views of each article: language-independent ancho
 original text (amounts, names, acronyms) and the English title and text. Each view is TF-IDF weighted and
 compared by cosine similarity; the two similarities are combined as a noisy OR and clustered with
 average linkage.
+
+Each article gets a short source label and each story its facts that only one source has
+(pipeline.facts); the story summary is left empty here and written by the consolidate step, the only
+part of the digest that needs a model.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path, PurePath
@@ -22,33 +25,19 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline import render
+from pipeline.anchors import extract_anchors
 from pipeline.config import MergeConfig
+from pipeline.facts import single_source_facts, source_label, unique_labels
 from pipeline.stages import STATUS_OK
+from pipeline.stages.consolidate import SUMMARY_METHOD
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GROUPING_METHOD = "tf-idf cosine of original-text anchors OR English text, average linkage"
 # An English term found in more than half of the articles cannot tell stories apart; dropping such terms
 # also silences a broken or random model that emits the same few words for every input.
 ENGLISH_MAX_DF = 0.5
-MAX_NAME_NGRAM = 3
-
-_MULTIPLIERS = {
-    "k": 1e3, "mila": 1e3, "tausend": 1e3, "thousand": 1e3, "tsd": 1e3,
-    "mio": 1e6, "million": 1e6, "millions": 1e6, "millionen": 1e6, "milione": 1e6, "milioni": 1e6,
-    "mrd": 1e9, "milliarde": 1e9, "milliarden": 1e9, "miliardo": 1e9, "miliardi": 1e9, "billion": 1e9,
-}
-_AMOUNT = re.compile(
-    r"(?<![\w.,])(?P<int>\d{1,3}(?P<sep>[.,\u00a0\u202f'’])\d{3}(?:(?P=sep)\d{3})*|\d+)(?!\d)"
-    r"(?:[.,](?P<frac>\d{1,2})(?!\d))?"
-    r"(?:(?P<k>k)(?![^\W\d_])|\s?(?P<word>" + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True)) + r")\.?)?"
-    r"(?P<pct>\s?(?:%|prozent\b|per\s?cento\b|per\s?cent\b))?"
-    r"(?![^\W_])",
-    re.IGNORECASE,
-)
-_WORD = re.compile(r"[^\W\d_]\w*(?:[-'’]\w+)*")
-_QUOTES_AND_BRACKETS = " \t\"'„“”«»‚‘’()[]*–—-"
 
 
 def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
@@ -65,6 +54,10 @@ def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
         "schema_version": SCHEMA_VERSION,
         "run": to_jsonable(run_info),
         "grouping": {"method": GROUPING_METHOD, "similarity_threshold": config.similarity_threshold},
+        "consolidation": {
+            "method": SUMMARY_METHOD,
+            **config.model_dump(include={"story_sentences", "mmr_lambda", "attribution_threshold"}),
+        },
         "totals": {
             "articles": len(ok_rows),
             "stories": len(stories),
@@ -113,48 +106,6 @@ def cluster_articles(similarity: np.ndarray, threshold: float) -> list[list[int]
     return list(clusters.values())
 
 
-def extract_anchors(text: str) -> list[str]:
-    """Language-independent tokens of one original text: normalised amounts and capitalised names."""
-    return extract_amounts(text) + extract_names(text)
-
-
-def extract_amounts(text: str) -> list[str]:
-    """"300.000", "300,000", "$300k" and "300mila" all give "num:300000"; "87 %" gives "pct:87"."""
-    tokens = []
-    for match in _AMOUNT.finditer(text):
-        digits = re.sub(r"\D", "", match["int"])
-        value = float(f"{digits}.{match['frac'] or 0}")
-        multiplier = match["k"] or match["word"]
-        value *= _MULTIPLIERS[multiplier.lower()] if multiplier else 1
-        if match["pct"]:
-            tokens.append(f"pct:{value:g}")
-        elif value >= 100 and not _looks_like_year(match, value):
-            tokens.append(f"num:{round(value)}")
-    return tokens
-
-
-def extract_names(text: str) -> list[str]:
-    """Capitalised words, acronyms and their runs (up to 3 parts), case- and hyphen-insensitive.
-
-    "SAG-AFTRA", "Sag-Aftra" and "Sag Aftra" all give "sag", "aftra" and "sagaftra".
-    """
-    tokens: list[str] = []
-    run: list[str] = []
-    previous_end = -1
-    for match in _WORD.finditer(text):
-        parts = _name_parts(match.group(), _starts_sentence(text, match.start()))
-        joined_by_space = text[previous_end:match.start()] in (" ", "\u00a0")
-        # A run of name parts ends at any other word, at punctuation, and at a word with a lowercase
-        # hyphen-part ("AI-related"), so that "Netflix" and "Disney" in different phrases never join.
-        if not parts or not joined_by_space or len(parts) < len(match.group().split("-")):
-            tokens.extend(_ngrams(run))
-            run = []
-        run.extend(parts)
-        previous_end = match.end()
-    tokens.extend(_ngrams(run))
-    return tokens
-
-
 def to_jsonable(value: Any) -> Any:
     """Paths, dates and numpy scalars as strings and numbers, so that run info survives json.dumps."""
     if isinstance(value, dict):
@@ -192,40 +143,6 @@ def _cosine_tfidf(documents: list[str] | list[list[str]], max_df: float = 1.0) -
     return (matrix @ matrix.T).toarray()
 
 
-def _looks_like_year(match: re.Match, value: float) -> bool:
-    # Publication years link unrelated articles from the same period, so plain years are not anchors.
-    plain = not (match["sep"] or match["frac"] or match["k"] or match["word"])
-    return plain and len(match["int"]) == 4 and 1900 <= value <= 2099
-
-
-def _starts_sentence(text: str, start: int) -> bool:
-    before = text[max(0, start - 12):start].rstrip(_QUOTES_AND_BRACKETS)
-    return not before or before[-1] in ".!?:;\n"
-
-
-def _name_parts(word: str, sentence_start: bool) -> list[str]:
-    """The capitalised hyphen-parts of `word`, casefolded; [] when it is not a name candidate."""
-    # Elisions and possessives ("dell'Alliance", "Netflix's"): keep the longest capitalised piece.
-    pieces = [piece for piece in re.split(r"['’]", word) if piece[:1].isupper()]
-    if not pieces:
-        return []
-    word = max(pieces, key=len)
-    parts = [part for part in word.split("-") if len(part) >= 2 and part[:1].isupper()]
-    is_acronym = len(parts) == 1 and sum(char.isupper() for char in parts[0]) >= 2
-    # A lone capitalised word opening a sentence is usually a function word ("Die", "The", "Il").
-    if sentence_start and len(parts) == 1 and "-" not in word and not is_acronym:
-        return []
-    return [part.casefold() for part in parts]
-
-
-def _ngrams(parts: list[str]) -> list[str]:
-    return [
-        "".join(parts[start:start + size])
-        for size in range(1, MAX_NAME_NGRAM + 1)
-        for start in range(len(parts) - size + 1)
-    ]
-
-
 def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarray) -> dict:
     block = similarity[np.ix_(members, members)]
     # The central article is the one most similar on average to the rest; longer text breaks ties.
@@ -234,6 +151,11 @@ def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarra
     central_row = rows[members[central]]
     articles = [_article_entry(rows[index], float(block[central, i])) for i, index in enumerate(members)]
     articles.sort(key=lambda entry: (entry["id"] != central_row["id"], _negated(entry["date"]), entry["id"]))
+    by_id = {rows[index]["id"]: rows[index] for index in members}
+    ordered_rows = [by_id[entry["id"]] for entry in articles]
+    labels = unique_labels([source_label(row) for row in ordered_rows])
+    for entry, label in zip(articles, labels):
+        entry["source"] = label
     member_ids = sorted(entry["id"] for entry in articles)
     dates = sorted(entry["date"] for entry in articles if entry["date"])
     return {
@@ -244,6 +166,11 @@ def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarra
         "languages": dict(Counter(entry["language"] for entry in articles).most_common()),
         "first_date": dates[0] if dates else "",
         "last_date": dates[-1] if dates else "",
+        # Written by the consolidate step, which needs the summarizer.
+        "summary": "",
+        "summary_sentences": [],
+        "key_sentences": [],
+        "single_source_facts": single_source_facts(ordered_rows, labels),
         "articles": articles,
     }
 
@@ -252,7 +179,7 @@ def _article_entry(row: dict, similarity_to_central: float) -> dict:
     text = _text(row.get("text"))
     return {
         "id": row["id"],
-        "path": _text(row.get("path")),
+        "path": row.get("path") or "",  # verbatim: file names may start or end with spaces
         "language": _text(row.get("language")) or "und",
         "language_confidence": _number(row.get("language_confidence")),
         "title": _text(row.get("title")),
@@ -264,13 +191,15 @@ def _article_entry(row: dict, similarity_to_central: float) -> dict:
         "author": _text(row.get("author")),
         "translated": bool(row.get("translated")),
         "similarity_to_central": round(similarity_to_central, 3),
+        # Quality flags of the check stage; a table from before that stage has none.
+        "flags": [_text(flag) for flag in row.get("flags") or []],
     }
 
 
 def _skipped_entry(row: dict) -> dict:
     return {
         "id": _text(row.get("id")),
-        "path": _text(row.get("path")),
+        "path": row.get("path") or "",  # verbatim: file names may start or end with spaces
         "status": _text(row.get("status")) or "unknown",
         "problem": _text(row.get("problem")) or "no reason recorded",
     }

@@ -5,6 +5,7 @@ summarized again, round after round, until one chunk holds them: no part of a lo
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from datasets import Dataset
@@ -29,6 +30,9 @@ def summarize(articles: Dataset, config: SummarizeConfig, models: ModelPool, pro
         batch_size=None,
         keep_in_memory=True,
         fn_kwargs={"config": config, "models": models, "progress": progress},
+        # Without it datasets hashes fn_kwargs, pickling the loaded models on every call: seconds and their
+        # size again in memory. The table lives in memory and is never cached, so any fresh id will do.
+        new_fingerprint=uuid.uuid4().hex,
     )
 
 

@@ -1,0 +1,160 @@
+"""What the bench scripts share: the real-shape random models, forced output lengths, the naive baseline,
+a bare-CTranslate2 replay, and one results table whose ratios all come from the same run.
+
+Random weights rarely emit an end token, so every output runs to its length budget; the scripts also
+force min = max length, so a folder with real weights (--model) does exactly the same amount of work.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from pipeline.models import ModelPool, Seq2SeqGenerator
+from tests.tiny_models import build_demo_models
+
+BENCH_DIR = Path("outputs/bench")
+MODEL_NAMES = {"de": "opus-mt-de-en", "it": "opus-mt-it-en", "summarizer": "distilbart"}
+
+
+def bench_models(root: Path = BENCH_DIR / "models") -> dict[str, Path]:
+    """Random models with the real checkpoints' shapes, built once (about 30 s, 1.8 GB) and reused."""
+    folders = {key: root / name for key, name in MODEL_NAMES.items()}
+    if not all((folder / "config.json").is_file() for folder in folders.values()):
+        print(f"building real-shape random models in {root} (once)")
+        build_demo_models(root, real_size=True)
+    return folders
+
+
+def common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--articles", type=int, default=6, help="workload size N (5..500)")
+    parser.add_argument("--naive-articles", type=int, default=None, help="run the naive baseline on the first K only")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default, one per core)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip", nargs="*", default=[], help="variants to leave out (names as in the table)")
+
+
+def quiet(threads: int) -> None:
+    import datasets
+    import transformers
+
+    logging.basicConfig(level=logging.WARNING)
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    if threads:
+        torch.set_num_threads(threads)
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    articles: int
+    offered_tokens: int  # input tokens in the texts given
+    source_tokens: int  # of those, the ones the model actually read
+    output_tokens: int
+    load_seconds: float = 0.0
+
+
+def print_table(results: list[Result], baseline: str) -> None:
+    """One markdown table; every ratio is against `baseline`, measured in this same run."""
+    base = next((r for r in results if r.name == baseline), None)
+    print(f"\nthreads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"| variant | s | articles/s | source tok/s | output tok/s | source read | x {baseline} (tok/s) | x {baseline} (articles/s) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        tps, aps = r.source_tokens / r.seconds, r.articles / r.seconds
+        ratio_t = f"{tps / (base.source_tokens / base.seconds):.1f}" if base else "-"
+        ratio_a = f"{aps / (base.articles / base.seconds):.1f}" if base else "-"
+        read = f"{100 * r.source_tokens / r.offered_tokens:.0f}%"
+        print(f"| {r.name} | {r.seconds:.1f} | {aps:.3f} | {tps:.0f} | {r.output_tokens / r.seconds:.0f} | {read} | {ratio_t} | {ratio_a} |")
+
+
+class ForcedLengthGenerator:
+    """Wraps a generator so every output is exactly its budget long, and counts what was generated."""
+
+    def __init__(self, inner: Seq2SeqGenerator, calls: list[tuple[list[str], int]]):
+        self.inner = inner
+        self.location = inner.location
+        self.max_input_tokens = inner.max_input_tokens
+        self.calls = calls
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
+        self.calls.append((list(texts), max_new_tokens))
+        return self.inner.generate(texts, max_new_tokens, max_new_tokens)
+
+
+class ForcedLengthPool:
+    """A ModelPool whose generators force output lengths and record every generate() call."""
+
+    def __init__(self, pool: ModelPool):
+        self.pool = pool
+        self.calls: list[tuple[list[str], int]] = []
+
+    def get(self, ref: str, revision: str | None, config_key: str, num_beams: int) -> ForcedLengthGenerator:
+        return ForcedLengthGenerator(self.pool.get(ref, revision, config_key, num_beams), self.calls)
+
+    def output_tokens(self) -> int:
+        return sum(len(texts) * budget for texts, budget in self.calls)
+
+
+def run_naive(
+    name: str, folder: Path, texts: list[str], num_beams: int, budget: Callable[[int], int]
+) -> tuple[Result, list[int]]:
+    """What a first script does: load the model, then tokenizer + generate on each whole text, one at a
+    time, with the tokenizer's default truncation at the model limit. Returns tokens read per text."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    start = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForSeq2SeqLM.from_pretrained(folder).eval()
+    load = time.perf_counter() - start
+    offered = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
+    read, produced = [], 0
+    start = time.perf_counter()
+    for text in texts:
+        batch = tokenizer([text], return_tensors="pt", truncation=True)
+        length = budget(batch["input_ids"].shape[1])
+        model.generate(**batch, num_beams=num_beams, max_new_tokens=length, min_new_tokens=length)
+        read.append(batch["input_ids"].shape[1] - 1)  # less the end token the tokenizer appends
+        produced += length
+    seconds = time.perf_counter() - start
+    return Result(name, seconds, len(texts), offered, sum(read), produced, load), read
+
+
+def run_bare_ct2(name: str, generator: Seq2SeqGenerator, calls: list[tuple[list[str], int]], articles: int, source_tokens: int) -> Result:
+    """The same generate() calls our stage made (same chunks, batches and budgets), replayed straight into
+    `Translator.translate_batch` with tokenization done beforehand: the floor our stage's overhead is
+    measured against."""
+    tokenizer = generator.tokenizer
+    tokenized = [[tokenizer.convert_ids_to_tokens(ids) for ids in tokenizer(texts)["input_ids"]] for texts, _ in calls]
+    start = time.perf_counter()
+    for tokens, (texts, budget) in zip(tokenized, calls):
+        length = max(1, budget - generator.reserved_end)
+        generator.translator.translate_batch(
+            tokens,
+            [generator.target_prefix] * len(tokens) if generator.target_prefix else None,
+            beam_size=generator.num_beams,
+            max_decoding_length=length,
+            min_decoding_length=length,
+            max_input_length=0,
+            **generator.decoding,
+        )
+    seconds = time.perf_counter() - start
+    return Result(name, seconds, articles, source_tokens, source_tokens, sum(len(t) * b for t, b in calls))
+
+
+def ratio_budget(ratio: float, cap: int) -> Callable[[int], int]:
+    """The translate stage's own output budget: ratio x input tokens + 8, never past the model limit."""
+    return lambda tokens: min(cap, math.ceil(tokens * ratio) + 8)

@@ -1,0 +1,145 @@
+"""The CTranslate2 backend: the same Hugging Face checkpoints, converted once to CTranslate2 (int8 on CPU
+by default) and run by its C++ decoder, several times faster than `generate` on a few CPU cores.
+
+A converted model is kept in `<cache_dir>/ct2/<name>@<revision>@<compute_type>`, written by
+`news-digest models convert` or, failing that, on first use. Tokenization stays with the model's own
+Hugging Face tokenizer, so both backends split, count and decode text identically.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+from filelock import FileLock
+
+from pipeline.atomic import atomic_path
+from pipeline.config import PipelineConfig
+from pipeline.errors import PipelineError
+from pipeline.models import BackendOptions, ModelLocation, TokenizedGenerator, loading_errors, locate_model, pick_device
+
+log = logging.getLogger(__name__)
+
+
+def require_ctranslate2() -> ModuleType:
+    try:
+        import ctranslate2
+    except ImportError:
+        raise PipelineError(
+            "backend 'ctranslate2' needs the ctranslate2 package, which is not installed. "
+            "Fix: pip install -e '.[ct2]', or set translate.backend / summarize.backend to transformers"
+        ) from None
+    return ctranslate2
+
+
+def resolve_compute_type(requested: str, device: str) -> str:
+    if requested != "auto":
+        return requested
+    return "int8_float16" if device == "cuda" else "int8"
+
+
+def converted_folder(location: ModelLocation, compute_type: str, root: Path) -> Path:
+    # Hub ids keep their owner ("Helsinki-NLP--opus-mt-de-en"); local folders are told apart by revision.
+    name = location.path.name if location.source == "local folder" else location.ref.replace("/", "--")
+    return Path(root) / re.sub(r"[^\w.@-]+", "_", f"{name}@{location.revision}@{compute_type}")
+
+
+def ensure_converted(location: ModelLocation, compute_type: str, root: Path) -> Path:
+    """The converted model's folder, converting it first if no earlier run or command has."""
+    target = converted_folder(location, compute_type, root)
+    if (target / "model.bin").is_file():
+        return target
+    ctranslate2 = require_ctranslate2()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Two runs sharing a cache must not convert the same model at once; the second reuses the first's.
+    with FileLock(str(target) + ".lock"):
+        if (target / "model.bin").is_file():
+            return target
+        log.info("converting %s to CTranslate2 (%s) into %s, once", location.ref, compute_type, target)
+        converter = _make_converter(ctranslate2, str(location.path))
+        with atomic_path(target, is_dir=True) as staging:
+            try:
+                converter.convert(str(staging), quantization=compute_type, force=True)
+            except (ValueError, NotImplementedError, KeyError) as error:
+                raise PipelineError(
+                    f"cannot convert {location.ref} to CTranslate2 ({type(error).__name__}: {error}). "
+                    "Fix: use backend transformers for this model"
+                ) from None
+    return target
+
+
+def _make_converter(ctranslate2: ModuleType, path: str) -> Any:
+    class Converter(ctranslate2.converters.TransformersConverter):
+        def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
+            model = super().load_model(model_class, model_name_or_path, **kwargs)
+            # transformers 5 dropped BartConfig.normalize_before, which the BART loader still reads;
+            # BART is post-norm, which is what False means.
+            if not hasattr(model.config, "normalize_before"):
+                model.config.normalize_before = False
+            return model
+
+    return Converter(path)
+
+
+class CTranslate2Generator(TokenizedGenerator):
+    """`ctranslate2.Translator.translate_batch` behind the Seq2SeqGenerator interface, with the model's
+    generation settings (forced first/last token, n-gram blocking, length penalty) carried over so that
+    greedy outputs equal `transformers.generate`'s on the same weights."""
+
+    def __init__(self, location: ModelLocation, device: str, num_beams: int, options: BackendOptions):
+        from transformers import GenerationConfig
+
+        ctranslate2 = require_ctranslate2()
+        super().__init__(location)
+        self.num_beams = num_beams
+        compute_type = resolve_compute_type(options.compute_type, device)
+        folder = ensure_converted(location, compute_type, options.convert_dir)
+        with loading_errors(location):
+            # Same thread count as torch, which ModelPool set from runtime.threads; one call at a time.
+            self.translator = ctranslate2.Translator(
+                str(folder), device=device, compute_type=compute_type, inter_threads=1, intra_threads=torch.get_num_threads()
+            )
+            try:
+                generation = GenerationConfig.from_pretrained(location.path)
+            except OSError:  # no generation_config.json: transformers derives one from config.json too
+                generation = GenerationConfig.from_model_config(self.model_config)
+        forced_bos = generation.forced_bos_token_id
+        self.target_prefix = [self.tokenizer.convert_ids_to_tokens(forced_bos)] if forced_bos is not None else None
+        # transformers spends the last of max_new_tokens on a forced end token; CTranslate2 just stops.
+        self.reserved_end = 1 if generation.forced_eos_token_id is not None else 0
+        self.decoding = {
+            "no_repeat_ngram_size": generation.no_repeat_ngram_size or 0,
+            "repetition_penalty": generation.repetition_penalty or 1.0,
+            "length_penalty": generation.length_penalty if generation.length_penalty is not None else 1.0,
+        }
+
+    def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
+        encoded = self.tokenizer(texts, truncation=False)["input_ids"]
+        self.check_fits(max(len(ids) for ids in encoded))
+        max_length = max(1, max_new_tokens - self.reserved_end)
+        results = self.translator.translate_batch(
+            [self.tokenizer.convert_ids_to_tokens(ids) for ids in encoded],
+            [self.target_prefix] * len(texts) if self.target_prefix else None,
+            beam_size=self.num_beams,
+            max_decoding_length=max_length,
+            min_decoding_length=min(min_new_tokens, max_length),
+            max_input_length=0,  # never truncate: inputs were split to fit, and check_fits guards that
+            **self.decoding,
+        )
+        output_ids = [self.tokenizer.convert_tokens_to_ids(result.hypotheses[0]) for result in results]
+        return self.tokenizer.batch_decode(output_ids, skip_special_tokens=True)
+
+
+def convert_models(models: dict[str, tuple[str, str | None]], config: PipelineConfig) -> dict[str, Path]:
+    """Convert each configured model (config key -> (reference, revision)) for its section's compute
+    type, ahead of a run; models already converted are left as they are."""
+    device = pick_device(config.runtime)
+    folders = {}
+    for key, (ref, revision) in models.items():
+        section = getattr(config, key.split(".")[0])
+        compute_type = resolve_compute_type(section.ct2_compute_type, device)
+        folders[key] = ensure_converted(locate_model(ref, revision, key), compute_type, config.cache_dir / "ct2")
+    return folders

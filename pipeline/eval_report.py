@@ -1,0 +1,62 @@
+"""The results of pipeline.evaluation as rich tables, for `news-digest eval` to print."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.table import Table
+
+# Unfaithful summaries listed under the summary scores; the JSON output has all of them.
+MAX_LISTED_SUMMARIES = 5
+
+
+def translation_tables(result: dict[str, Any]) -> list[RenderableType]:
+    table = Table(title=f"translation {result['language']}→en: {result['lines']} lines, {result['model']}")
+    for column in ("system", "BLEU", "chrF", "kept in original", "seconds"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for name, scores in result["systems"].items():
+        untranslated = str(scores["untranslated"]) if "untranslated" in scores else "-"
+        table.add_row(name, f"{scores['bleu']:.2f}", f"{scores['chrf']:.2f}", untranslated, f"{scores['seconds']:.2f}")
+    lines: list[RenderableType] = [table]
+    if "difference" in result:
+        difference = result["difference"]
+        lines.append(f"pipeline - naive: BLEU {difference['bleu']:+.2f}, chrF {difference['chrf']:+.2f}")
+    signatures = result["systems"]["pipeline"]["signatures"]
+    lines += [f"BLEU signature: {signatures['bleu']}", f"chrF signature: {signatures['chrf']}"]
+    return lines
+
+
+def summary_tables(result: dict[str, Any]) -> list[RenderableType]:
+    table = Table(title=f"summaries: {result['pairs']} pairs, {result['model']}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, label in (("rouge1", "ROUGE-1 F1"), ("rouge2", "ROUGE-2 F1"), ("rougeL", "ROUGE-L F1")):
+        table.add_row(label, f"{result[key]:.4f}")
+    table.add_row("faithful (generated)", f"{result['faithful_share']:.1%}")
+    table.add_row("faithful (references)", f"{result['reference_faithful_share']:.1%}")
+    table.add_row("seconds", f"{result['seconds']:.2f}")
+    lines: list[RenderableType] = [table]
+    for entry in result["unfaithful"][:MAX_LISTED_SUMMARIES]:
+        lines.append(f"line {entry['line']}: " + "; ".join(entry["flags"]))
+    hidden = len(result["unfaithful"]) - MAX_LISTED_SUMMARIES
+    if hidden > 0:
+        lines.append(f"… and {hidden} more unfaithful summaries (all of them in --json)")
+    return lines
+
+
+def detection_tables(result: dict[str, Any]) -> list[RenderableType]:
+    table = Table(title=f"language detection: {result['texts']} texts, languages {', '.join(result['languages'])}")
+    for column in ("group", "texts", "correct", "accuracy"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    buckets = {f"{bucket} chars": score for bucket, score in result["per_bucket"].items()}
+    groups = {"all": result["accuracy"], **result["per_language"], **buckets}
+    for name, score in groups.items():
+        accuracy = f"{score['correct'] / score['texts']:.3f}" if score["texts"] else "-"
+        table.add_row(name, str(score["texts"]), str(score["correct"]), accuracy)
+    confusions = Table(title="confusions (gold → detected)")
+    confusions.add_column("gold")
+    confusions.add_column("detected")
+    confusions.add_column("texts", justify="right")
+    for entry in result["confusions"]:
+        confusions.add_row(entry["gold"], entry["predicted"], str(entry["count"]))
+    return [table, confusions] if result["confusions"] else [table, "no confusions"]

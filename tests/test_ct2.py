@@ -1,0 +1,88 @@
+"""The CTranslate2 backend on the tiny random models: same outputs as transformers on the same weights,
+converted once into the cache, usable by the whole pipeline, and clear errors when it cannot run."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.config import RuntimeConfig
+from pipeline.errors import PipelineError
+from pipeline.models import BackendOptions, ModelPool, TransformersGenerator, locate_model
+
+pytest.importorskip("ctranslate2")
+
+from pipeline.ct2 import CTranslate2Generator, converted_folder  # noqa: E402  (needs ctranslate2)
+
+SOURCES = {
+    "de": ["Die Gewerkschaft in München fordert höhere Löhne.", "Netflix sucht eine Managerin.", "Ja."],
+    "summarizer": ["Netflix posts a job that pays up to $900,000 while actors strike over AI. " * 3, "Short one."],
+}
+
+
+@pytest.mark.parametrize("model", ["de", "summarizer"])
+@pytest.mark.parametrize(("max_new", "min_new"), [(12, 0), (9, 9)])
+def test_greedy_outputs_equal_transformers_on_the_same_weights(
+    tiny_models: dict[str, Path], tmp_path: Path, model: str, max_new: int, min_new: int
+) -> None:
+    location = locate_model(str(tiny_models[model]), None, "test")
+    reference = TransformersGenerator(location, "cpu", num_beams=1)
+    # float32: the same arithmetic as torch, so equal outputs are expected, not just similar ones.
+    ct2 = CTranslate2Generator(location, "cpu", 1, BackendOptions(compute_type="float32", convert_dir=tmp_path))
+    texts = SOURCES[model]
+    expected = reference.generate(texts, max_new_tokens=max_new, min_new_tokens=min_new)
+    assert ct2.generate(texts, max_new_tokens=max_new, min_new_tokens=min_new) == expected
+    assert ct2.count_tokens(texts) == reference.count_tokens(texts)
+    assert ct2.max_input_tokens == reference.max_input_tokens
+
+
+def _run(config_file: Path, *overrides: str) -> None:
+    args = ["run", "-c", str(config_file)]
+    for override in overrides:
+        args += ["--set", override]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def _stories(config_file: Path) -> list:
+    return json.loads((config_file.parent / "outputs" / "digest.json").read_text(encoding="utf-8"))["stories"]
+
+
+def test_pipeline_on_ctranslate2_writes_the_same_digest_as_on_transformers(tiny_config_file: Path) -> None:
+    _run(tiny_config_file)
+    expected = _stories(tiny_config_file)
+    ct2 = ("translate.backend=ctranslate2", "summarize.backend=ctranslate2")
+    float32 = ("translate.ct2_compute_type=float32", "summarize.ct2_compute_type=float32")
+    _run(tiny_config_file, *ct2, *float32)
+    assert _stories(tiny_config_file) == expected
+    converted = sorted(path.name for path in (tiny_config_file.parent / "outputs" / "cache" / "ct2").iterdir() if path.is_dir())
+    assert len(converted) == 3 and all(name.endswith("@float32") for name in converted)
+    _run(tiny_config_file, *ct2)  # default compute type: int8 on CPU, converted on first use
+    assert all(article["summary"] for story in _stories(tiny_config_file) for article in story["articles"])
+
+
+def test_convert_models_converts_once_into_the_cache(tiny_config_file: Path, tiny_models: dict[str, Path]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["convert-models", "-c", str(tiny_config_file)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    location = locate_model(str(tiny_models["it"]), None, "test")
+    folder = converted_folder(location, "int8", tiny_config_file.parent / "outputs" / "cache" / "ct2")
+    assert (folder / "model.bin").is_file()
+    written = (folder / "model.bin").stat().st_mtime_ns
+    assert runner.invoke(app, ["convert-models", "-c", str(tiny_config_file)]).exit_code == 0
+    assert (folder / "model.bin").stat().st_mtime_ns == written
+
+
+def test_missing_ctranslate2_and_unknown_backend_fail_with_the_fix(
+    tiny_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(PipelineError, match="transformers, ctranslate2|ctranslate2, transformers"):
+        ModelPool(RuntimeConfig(device="cpu"), "onnx")
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # what an environment without the package sees
+    pool = ModelPool(RuntimeConfig(device="cpu"), "ctranslate2", BackendOptions(convert_dir=tmp_path))
+    with pytest.raises(PipelineError, match=r"pip install -e '\.\[ct2\]'"):
+        pool.get(str(tiny_models["de"]), None, "translate.models.de", 1)

@@ -1,0 +1,117 @@
+"""Nightly runs: digests of only the new articles (`--only-new`, `--since`), and the `cache` commands."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.cache import StageCache, cache_file, cache_info, prune_cache
+from pipeline.cli import app
+from pipeline.config import load_config
+
+runner = CliRunner()
+
+
+def _invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _digest(config_file: Path) -> dict:
+    return json.loads((config_file.parent / "outputs" / "digest.json").read_text(encoding="utf-8"))
+
+
+def _paths(digest: dict) -> set[str]:
+    return {article["path"] for story in digest["stories"] for article in story["articles"]}
+
+
+def test_only_new_and_since_cover_new_or_changed_articles_and_removed_ones_leave(quick_config_file: Path) -> None:
+    corpus = Path(yaml.safe_load(quick_config_file.read_text())["paths"]["corpus"])
+    assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
+    everything = _paths(_digest(quick_config_file))
+    assert _digest(quick_config_file)["run"]["selection"]["mode"] == "all"
+    # --since takes whole seconds: wait until the first run's articles are strictly older.
+    time.sleep(1.1)
+    mark = datetime.now().isoformat(timespec="seconds")
+    first, changed, removed = sorted(corpus.iterdir())[:3]
+    (corpus / "new.txt").write_text(first.read_text(encoding="utf-8") + "\n\nNachtrag der Redaktion.\n", encoding="utf-8")
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nAggiornamento della redazione.\n", encoding="utf-8")
+    removed.unlink()
+
+    result = _invoke("run", "-c", str(quick_config_file), "--only-new")
+    assert result.exit_code == 0, result.output
+    digest = _digest(quick_config_file)
+    assert _paths(digest) == {"new.txt", changed.name}
+    assert digest["run"]["selection"]["mode"] == "only-new" and digest["run"]["selection"]["corpus_articles"] == 5
+    assert "covers articles new or changed since run" in result.output
+    assert "selection.covers: articles new or changed" in (quick_config_file.parent / "outputs" / "digest.md").read_text()
+
+    result = _invoke("run", "-c", str(quick_config_file), "--since", mark)
+    assert result.exit_code == 0, result.output
+    digest = _digest(quick_config_file)
+    assert _paths(digest) == {"new.txt", changed.name} and digest["run"]["selection"]["mode"] == "since"
+
+    assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
+    assert _paths(_digest(quick_config_file)) == everything - {removed.name} | {"new.txt"}
+
+    # Nothing new since that run: an empty digest that says so, and no model work.
+    result = _invoke("run", "-c", str(quick_config_file), "--only-new")
+    assert result.exit_code == 0, result.output
+    digest = _digest(quick_config_file)
+    assert digest["stories"] == [] and digest["skipped"] == [] and digest["run"]["selection"]["articles"] == 0
+
+
+def test_since_and_only_new_reject_bad_use_before_any_work(quick_config_file: Path) -> None:
+    result = _invoke("run", "-c", str(quick_config_file), "--since", "yesterday")
+    assert result.exit_code == 2 and "--since: 'yesterday' is not a date" in result.output and "YYYY-MM-DD" in result.output
+    result = _invoke("run", "-c", str(quick_config_file), "--since", "2024-05-01", "--only-new")
+    assert result.exit_code == 2 and "choose one of the two" in result.output
+    assert not (quick_config_file.parent / "outputs").exists()
+
+
+def _fill_cache(config_file: Path) -> Path:
+    """A cache with results of two stages, one of them last used 40 days ago, and two articles seen."""
+    cache = StageCache(cache_file(load_config(config_file)))
+    cache.put_many("translate", {"k1": {"text_en": "a" * 100}, "k2": {"text_en": "b" * 50}})
+    cache.put_many("summarize", {"k3": {"summary": "c" * 10}})
+    cache.record_seen([("id1", "a.txt"), ("id2", "b.txt")], "run-1")
+    with cache.connection:
+        old = time.time() - 40 * 86400
+        cache.connection.execute("UPDATE results SET used = ?, created = ? WHERE key = 'k2'", [old, old])
+        cache.connection.execute("UPDATE articles SET last_seen = ? WHERE id = 'id2'", [old])
+    cache.close()
+    return cache.path
+
+
+def test_cache_info_reports_entries_bytes_and_dates_per_stage(quick_config_file: Path) -> None:
+    result = _invoke("cache", "info", "-c", str(quick_config_file))
+    assert result.exit_code == 0 and "no cache yet" in result.output
+    assert not cache_file(load_config(quick_config_file)).exists(), "looking must not create the cache"
+    path = _fill_cache(quick_config_file)
+    info = cache_info(load_config(quick_config_file))
+    assert info["path"] == str(path) and info["file_bytes"] > 0 and info["articles_seen"] == 2
+    translate = info["stages"]["translate"]
+    assert translate["entries"] == 2 and translate["bytes"] > 150
+    assert translate["oldest"] < translate["last_used"] and translate["last_used"].endswith("Z")
+    result = _invoke("cache", "info", "-c", str(quick_config_file))
+    assert result.exit_code == 0 and "translate" in result.output and "summarize" in result.output
+
+
+def test_cache_prune_by_age_or_all_keeps_what_is_asked(quick_config_file: Path) -> None:
+    config = load_config(quick_config_file)
+    path = _fill_cache(quick_config_file)
+    result = _invoke("cache", "prune", "-c", str(quick_config_file), "--unused-days", "30")
+    assert result.exit_code == 0, result.output
+    assert "removed 1 results and 1 first-seen records" in result.output
+    assert cache_info(config)["stages"]["translate"]["entries"] == 1
+    done = prune_cache(config, everything=True)
+    assert done["removed"] == {"results": 2, "articles": 0} and done["file_bytes"] <= done["bytes_before"]
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
+        assert connection.execute("SELECT id FROM articles").fetchall() == [("id1",)]
+    result = _invoke("cache", "prune", "-c", str(quick_config_file))
+    assert result.exit_code == 2 and "--unused-days N and --all" in result.output
