@@ -60,13 +60,16 @@ def prepare(args: argparse.Namespace) -> tuple[Path, dict[str, Path]]:
     return corpus, models
 
 
-def measure(args: argparse.Namespace, corpus: Path, models: dict[str, Path], engine: dict[str, Any]) -> dict[str, float]:
-    work = BENCH_DIR / f"scale-{engine['name']}-{engine.get('workers', 0)}"
+def measure(
+    args: argparse.Namespace, corpus: Path, models: dict[str, Path], engine: dict[str, Any], threads: int = 0
+) -> dict[str, float]:
+    """Seconds per engine stage, their sum, and the whole run, in a fresh work folder (cold cache)."""
+    work = BENCH_DIR / f"scale-{engine['name']}-{engine.get('workers', 0)}-{threads}"
     shutil.rmtree(work, ignore_errors=True)
     config = PipelineConfig.model_validate(
         {
             "paths": {"corpus": str(corpus), "work_dir": str(work)},
-            "runtime": {"device": "cpu", "progress": False, "checkpoint_articles": args.checkpoint},
+            "runtime": {"device": "cpu", "progress": False, "checkpoint_articles": args.checkpoint, "threads": threads},
             "translate": {"models": {"de": str(models["de"]), "it": str(models["it"])}, "num_beams": 1,
                           "max_output_ratio": args.output_ratio},
             "summarize": {"model": str(models["summarizer"]), "num_beams": 1, "max_summary_tokens": args.summary_tokens,
@@ -85,9 +88,13 @@ def main() -> None:
     quiet(0)
     corpus, models = prepare(args)
     articles = len(list(corpus.iterdir()))
-    variants = {"local": {"name": "local"}}
-    variants.update({f"ray, {n} worker{'s' if n > 1 else ''}": {"name": "ray", "workers": n} for n in args.workers})
-    results = {label: measure(args, corpus, models, engine) for label, engine in variants.items()}
+    # Ray gives each actor one torch thread per reserved CPU; "local, 1 thread" separates that from Ray itself.
+    results = {
+        "local": measure(args, corpus, models, {"name": "local"}),
+        "local, 1 thread": measure(args, corpus, models, {"name": "local"}, threads=1),
+    }
+    for n in args.workers:
+        results[f"ray, {n} worker{'s' if n > 1 else ''}"] = measure(args, corpus, models, {"name": "ray", "workers": n})
     stage_names = [stage.name for stage in ARTICLE_STAGES]
     size = "real-size" if args.real_size else "tiny"
     print(f"\n{articles} articles, {size} random models, batches of {args.checkpoint}, {os.cpu_count()} cores, "
