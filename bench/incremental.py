@@ -73,7 +73,12 @@ def main() -> None:
         shutil.copyfile(article, WORK / "corpus" / article.name)
     models = bench_models() if args.real_size else build_demo_models(WORK / "models")
     config = write_config(WORK, models, args.threads)
-    steps = [("full run, cold cache", ()), ("unchanged re-run", ()), ("1 article added", ()), ("1 more added, --only-new", ("--only-new",))]
+    steps = [
+        ("full run, cold cache", ()),
+        ("unchanged re-run", ()),
+        ("1 article added", ()),
+        ("1 more added, --only-new", ("--only-new",)),
+    ]
     rows = []
     for index, (name, options) in enumerate(steps):
         if index >= 2:

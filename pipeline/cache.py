@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 """
 SECONDS_PER_DAY = 86400
+MAX_BOUND_KEYS = 500
 
 
 def make_key(fingerprint: str, values: Iterable[Any]) -> str:
@@ -59,15 +60,8 @@ class StageCache:
         self.connection.executescript(SCHEMA)
 
     def get_many(self, stage: str, keys: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        # SQLite limits the number of bound parameters per statement.
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            marks = ",".join("?" * len(part))
-            rows = self.connection.execute(
-                f"SELECT key, value FROM results WHERE stage = ? AND key IN ({marks})", [stage, *part]
-            ).fetchall()
-            found.update({key: json.loads(value) for key, value in rows})
+        rows = self._select_in("SELECT key, value FROM results WHERE stage = ? AND key IN ({marks})", [stage], keys)
+        found = {key: json.loads(value) for key, value in rows}
         if found:
             with self.connection:
                 self.connection.executemany(
@@ -94,14 +88,8 @@ class StageCache:
                 "ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
                 rows,
             )
-        found: dict[str, float] = {}
-        ids = [row[0] for row in rows]
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            query = f"SELECT id, first_seen FROM articles WHERE id IN ({marks})"
-            found.update(self.connection.execute(query, part).fetchall())
-        return found
+        query = "SELECT id, first_seen FROM articles WHERE id IN ({marks})"
+        return dict(self._select_in(query, [], [row[0] for row in rows]))
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per stage: entries, bytes of stored results, oldest entry and last use (ISO 8601, UTC)."""
@@ -135,6 +123,16 @@ class StageCache:
 
     def close(self) -> None:
         self.connection.close()
+
+    def _select_in(self, query: str, leading: list[Any], keys: list[str]) -> list[tuple]:
+        """Rows of `query`, whose `IN ({marks})` is filled with `keys` a few hundred at a time: SQLite
+        limits the number of bound parameters per statement."""
+        rows: list[tuple] = []
+        for start in range(0, len(keys), MAX_BOUND_KEYS):
+            part = keys[start : start + MAX_BOUND_KEYS]
+            marks = ",".join("?" * len(part))
+            rows += self.connection.execute(query.format(marks=marks), [*leading, *part]).fetchall()
+        return rows
 
 
 def cache_file(config: PipelineConfig) -> Path:

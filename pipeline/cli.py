@@ -30,6 +30,8 @@ CorpusOption = Annotated[Optional[Path], typer.Option(help="Corpus folder (paths
 WorkDirOption = Annotated[Optional[Path], typer.Option("--work-dir", help="Output folder (paths.work_dir)")]
 RunIdOption = Annotated[Optional[str], typer.Option("--run", help="Run id under <work_dir>/runs (default: newest)")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every step")]
+ONLY_NEW_HELP = "Digest of the articles new or changed since the last completed run"
+SINCE_HELP = "Digest of the articles first seen since DATE (YYYY-MM-DD[THH:MM], local time)"
 
 
 def _extra_overrides(args: list[str]) -> dict[str, Any]:
@@ -117,8 +119,8 @@ def run(
     wait: Annotated[bool, typer.Option(help="Wait for a run already holding the work folder")] = False,
     engine: Annotated[Optional[str], typer.Option(help="local | ray (engine.name)")] = None,
     address: Annotated[Optional[str], typer.Option(help="Ray cluster to join, e.g. auto or HEAD_IP:6379 (engine.address)")] = None,
-    only_new: Annotated[bool, typer.Option("--only-new", help="Digest of the articles new or changed since the last completed run")] = False,
-    since: Annotated[Optional[str], typer.Option(metavar="DATE", help="Digest of the articles first seen since DATE (YYYY-MM-DD[THH:MM], local time)")] = None,
+    only_new: Annotated[bool, typer.Option("--only-new", help=ONLY_NEW_HELP)] = False,
+    since: Annotated[Optional[str], typer.Option(metavar="DATE", help=SINCE_HELP)] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Run every stage on the corpus and write the digest."""
@@ -320,8 +322,8 @@ def cache_info_cli(ctx: typer.Context, config: ConfigOption = None, sets: SetOpt
 @cache_app.command("prune", context_settings=EXTRA_ARGS)
 def cache_prune_cli(
     ctx: typer.Context,
-    unused_days: Annotated[Optional[float], typer.Option("--unused-days", metavar="N", help="Remove results no run used for N days")] = None,
-    everything: Annotated[bool, typer.Option("--all", help="Remove every stage result (first-seen dates are kept)")] = False,
+    unused_days: Annotated[Optional[float], typer.Option("--unused-days", metavar="N", help="Remove results unused for N days")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Remove every stage result (first-seen dates stay)")] = False,
     config: ConfigOption = None,
     sets: SetOption = [],
     work_dir: WorkDirOption = None,

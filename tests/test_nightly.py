@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
+from pipeline.artifacts import RunFolder
 from pipeline.cache import StageCache, cache_file, cache_info, prune_cache
 from pipeline.cli import app
 from pipeline.config import load_config
@@ -71,6 +72,16 @@ def test_since_and_only_new_reject_bad_use_before_any_work(quick_config_file: Pa
     result = _invoke("run", "-c", str(quick_config_file), "--since", "2024-05-01", "--only-new")
     assert result.exit_code == 2 and "choose one of the two" in result.output
     assert not (quick_config_file.parent / "outputs").exists()
+
+
+def test_only_new_compares_with_the_newest_run_that_wrote_a_digest(tmp_path: Path) -> None:
+    work_dir = tmp_path / "outputs"
+    done = RunFolder.create(work_dir)
+    done.update_manifest(status="completed", stages={"ingest": {}, "merge": {}})
+    for status, stages in (("failed", {"ingest": {}, "merge": {}}), ("interrupted", {}), ("completed", {"ingest": {}})):
+        RunFolder.create(work_dir).update_manifest(status=status, stages=stages)  # newer, but no digest
+    assert RunFolder.last_completed(work_dir).run_id == done.run_id
+    assert RunFolder.last_completed(tmp_path / "elsewhere") is None
 
 
 def _fill_cache(config_file: Path) -> Path:
