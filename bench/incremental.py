@@ -56,9 +56,11 @@ def add_article(corpus: Path, number: int) -> None:
 
 def timed_run(config: Path, *options: str) -> tuple[float, dict]:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipeline", "run", "-c", str(config), *options], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "pipeline", "run", "-c", str(config), *options]
+    done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     return seconds, RunFolder.open(config.parent / "outputs").read_manifest()
 
 

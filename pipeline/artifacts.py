@@ -130,7 +130,12 @@ def run_roots(work_dir: Path) -> list[Path]:
     """Run folders with a manifest, oldest first (ids are UTC stamps, "-N" for several in one second)."""
     runs = Path(work_dir) / "runs"
     roots = [p for p in runs.iterdir() if (p / MANIFEST_NAME).is_file()] if runs.is_dir() else []
-    return sorted(roots, key=lambda root: (root.name.split("-")[0], int(root.name.partition("-")[2] or 0)))
+    return sorted(roots, key=_run_order)
+
+
+def _run_order(root: Path) -> tuple[str, int]:
+    stamp, _, suffix = root.name.partition("-")
+    return stamp, int(suffix) if suffix.isdigit() else 0
 
 
 def recover_work_dir(work_dir: Path) -> list[str]:

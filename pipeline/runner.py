@@ -237,7 +237,8 @@ def run_pipeline(
         run = RunFolder.create(work_dir) if stages[0] == "ingest" else RunFolder.open(work_dir, run_id)
         models = {key: {"ref": loc.ref, "source": loc.source, "revision": loc.revision} for key, loc in locations.items()}
         manifest = run.update_manifest(
-            config=config.model_dump(mode="json"), device=device, models=models, corpus=str(config.paths.corpus)
+            status="running", config=config.model_dump(mode="json"), device=device, models=models,
+            corpus=str(config.paths.corpus),
         )
         run_info = {
             "run_id": run.run_id, "started_at": manifest["started_at"], "device": device, "models": models,

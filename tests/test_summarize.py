@@ -52,3 +52,16 @@ def test_stage_summarizes_every_ok_article() -> None:
 def test_summaries_that_do_not_shrink_stop_with_a_clear_error() -> None:
     with pytest.raises(PipelineError, match="summarize.chunk_tokens"):
         summarize_texts([_sentences(40)], EchoGenerator(max_input_tokens=12), CONFIG)
+
+
+class SilentGenerator(EchoGenerator):
+    """Writes nothing, as random real-size models do when they emit only special tokens."""
+
+    def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
+        return [""] * len(super().generate(texts, max_new_tokens, min_new_tokens))
+
+
+def test_chunk_summaries_without_words_end_the_rounds_with_an_empty_summary() -> None:
+    generator = SilentGenerator(max_input_tokens=12)
+    assert summarize_texts([_sentences(40), "Short one."], generator, CONFIG) == ["", ""]
+    assert len(generator.calls) == 1  # nothing left to summarize again

@@ -75,8 +75,10 @@ def summarize_texts(
                 if len(chunks) == 1:
                     summaries[index] = chunk_summaries[0]
                     bar.update(1)
-                else:
+                elif any(chunk_summaries):
                     next_round[index] = " ".join(chunk_summaries)
+                else:  # nothing to summarize again: the model wrote no words for any chunk
+                    bar.update(1)
             _check_progress(pending, next_round, generator)
             pending = next_round
     return summaries
