@@ -92,6 +92,10 @@ class RunFolder:
                 return cls(root)
         return None
 
+    @property
+    def work_dir(self) -> Path:
+        return self.root.parent.parent
+
     def stage_dir(self, stage: str) -> Path:
         return self.root / STAGE_FOLDERS[stage]
 

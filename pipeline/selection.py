@@ -39,7 +39,9 @@ def parse_since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.astimezone()
 
 
-def select_articles(table: Dataset, selection: Selection, cache: StageCache, run: RunFolder) -> tuple[Dataset, dict[str, Any]]:
+def select_articles(
+    table: Dataset, selection: Selection, cache: StageCache, run: RunFolder
+) -> tuple[Dataset, dict[str, Any]]:
     """Record every article as seen, then keep the selected ones. Returns the table and a description
     of the selection for the manifest and the digest's run info."""
     rows = table.select_columns(["id", "path"]).to_list()
@@ -47,10 +49,13 @@ def select_articles(table: Dataset, selection: Selection, cache: StageCache, run
     keep: list[int] | None = None
     info: dict[str, Any] = {"mode": "all", "covers": "every article in the corpus"}
     if selection.only_new:
-        previous = RunFolder.last_completed(run.root.parent.parent)
-        known = {entry["id"] for entry in previous.read_manifest().get("inputs", [])} if previous else set()
+        previous = RunFolder.last_completed(run.work_dir)
+        if previous:
+            known = {entry["id"] for entry in previous.read_manifest().get("inputs", [])}
+            covers = f"articles new or changed since run {previous.run_id}"
+        else:
+            known, covers = set(), "every article (no completed run before)"
         keep = [index for index, row in enumerate(rows) if row["id"] not in known]
-        covers = f"articles new or changed since run {previous.run_id}" if previous else "every article (no completed run before)"
         info = {"mode": "only-new", "covers": covers, "previous_run": previous.run_id if previous else None}
     elif selection.since:
         cutoff = selection.since.timestamp()
