@@ -5,7 +5,7 @@ in a fresh process so that peak memory is that run's alone. Shows whether memory
     python bench/pipeline.py --articles 20 --backend transformers --beams 4
     python bench/pipeline.py --tokens 150 450              # shorter articles, for a quicker run
 
-Models are converted for CTranslate2 beforehand (as `news-digest convert-models` does), not inside the
+Models are converted for CTranslate2 beforehand (as `news-digest models convert` does), not inside the
 measured runs: converting loads the full float32 checkpoint, which is a one-off cost, not a nightly one.
 """
 from __future__ import annotations

@@ -161,8 +161,20 @@ for _stage in STAGE_NAMES:
     _register_stage_command(_stage)
 
 
-@app.command(context_settings=EXTRA_ARGS)
-def models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = []) -> None:
+models_app = typer.Typer(help="The configured models: where each resolves (`models`, `models list`), and "
+                         "converting them for the ctranslate2 backend (`models convert`).")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models_default(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = []) -> None:
+    """`news-digest models` alone lists, as `models list` does."""
+    if ctx.invoked_subcommand is None:
+        list_models(ctx, config, sets)
+
+
+@models_app.command(name="list", context_settings=EXTRA_ARGS)
+def list_models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = []) -> None:
     """List the configured models, where each one resolves, and how to get it onto an offline machine."""
     from pipeline.models import locate_model
 
@@ -192,7 +204,7 @@ def models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = []
         raise typer.Exit(1)
 
 
-@app.command(name="convert-models", context_settings=EXTRA_ARGS)
+@models_app.command(name="convert", context_settings=EXTRA_ARGS)
 def convert_models_cli(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = [], verbose: VerboseOption = False) -> None:
     """Convert the configured models for the ctranslate2 backend, once, into <cache_dir>/ct2/."""
     from pipeline.ct2 import convert_models

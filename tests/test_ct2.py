@@ -67,13 +67,13 @@ def test_pipeline_on_ctranslate2_writes_the_same_digest_as_on_transformers(tiny_
 
 def test_convert_models_converts_once_into_the_cache(tiny_config_file: Path, tiny_models: dict[str, Path]) -> None:
     runner = CliRunner()
-    result = runner.invoke(app, ["convert-models", "-c", str(tiny_config_file)], catch_exceptions=False)
+    result = runner.invoke(app, ["models", "convert", "-c", str(tiny_config_file)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     location = locate_model(str(tiny_models["it"]), None, "test")
     folder = converted_folder(location, "int8", tiny_config_file.parent / "outputs" / "cache" / "ct2")
     assert (folder / "model.bin").is_file()
     written = (folder / "model.bin").stat().st_mtime_ns
-    assert runner.invoke(app, ["convert-models", "-c", str(tiny_config_file)]).exit_code == 0
+    assert runner.invoke(app, ["models", "convert", "-c", str(tiny_config_file)]).exit_code == 0
     assert (folder / "model.bin").stat().st_mtime_ns == written
 
 
