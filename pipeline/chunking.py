@@ -99,8 +99,11 @@ def generate_batched(
     progress: Callable[[int], None] | None = None,
 ) -> list[str]:
     """Generate for every text, in batches of similar length bounded by `max_batch_tokens` of padded
-    input, and return the outputs in the order of `texts`. `max_new_tokens` maps input length to the
-    output budget, so a batch of short sentences does not pay for the longest article."""
+    input counted once per beam, and return the outputs in the order of `texts`. `max_new_tokens` maps
+    input length to the output budget, so a batch of short sentences does not pay for the longest article."""
+    # Beam search decodes num_beams hypotheses per input: memory and the speed sweet spot (measured with
+    # bench/translate.py) scale with inputs x beams, not inputs.
+    budget = max_batch_tokens // generator.num_beams
     counts = generator.count_tokens(list(texts))
     order = sorted((index for index, text in enumerate(texts) if text.strip()), key=lambda index: counts[index])
     outputs = [""] * len(texts)
@@ -119,7 +122,7 @@ def generate_batched(
 
     for index in order:
         # Sorted ascending, so the newcomer is the longest: the padded batch is (size + 1) x its length.
-        if batch and (len(batch) + 1) * (counts[index] + 2) > max_batch_tokens:
+        if batch and (len(batch) + 1) * (counts[index] + 2) > budget:
             flush()
         batch.append(index)
     if batch:

@@ -64,8 +64,8 @@ class TranslateConfig(Section):
     revision: str | None = None
     backend: str = "transformers"  # transformers | ctranslate2
     ct2_compute_type: ComputeType = "auto"  # used by the ctranslate2 backend only
-    chunk_tokens: int = Field(128, ge=1)  # pack sentences up to this; the model's own limit is never exceeded
-    max_batch_tokens: int = Field(4096, ge=16)  # padded input tokens per generate() call
+    chunk_tokens: int = Field(64, ge=1)  # pack sentences up to this; the model's own limit is never exceeded
+    max_batch_tokens: int = Field(4096, ge=16)  # padded input tokens x beams per generate() call
     num_beams: int = Field(4, ge=1)
     max_output_ratio: float = Field(2.0, gt=0)  # output budget per chunk: ratio x input tokens + 8
 

@@ -84,6 +84,7 @@ class Seq2SeqGenerator(Protocol):
 
     location: ModelLocation
     max_input_tokens: int
+    num_beams: int
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 

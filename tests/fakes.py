@@ -10,9 +10,10 @@ class EchoGenerator:
     """Counts a token per whitespace-separated word and 'generates' its input, tagged, so tests can see
     that every piece came back, in order, and that no call ever exceeded the limit."""
 
-    def __init__(self, max_input_tokens: int = 12, tag: str = ""):
+    def __init__(self, max_input_tokens: int = 12, tag: str = "", num_beams: int = 1):
         self.location = ModelLocation("echo", "test", Path("."), "echo-1")
         self.max_input_tokens = max_input_tokens
+        self.num_beams = num_beams
         self.tag = tag
         self.calls: list[list[str]] = []
 

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from pipeline.cli import app

@@ -5,7 +5,6 @@ import pytest
 from datasets import Dataset
 
 from pipeline.config import SummarizeConfig
-from pipeline.errors import PipelineError
 from pipeline.stages.summarize import summarize, summarize_texts
 from tests.fakes import EchoGenerator, FakePool, ShrinkingGenerator
 
@@ -49,9 +48,11 @@ def test_stage_summarizes_every_ok_article() -> None:
     assert all(row["summary"] for row in result)
 
 
-def test_summaries_that_do_not_shrink_stop_with_a_clear_error() -> None:
-    with pytest.raises(PipelineError, match="summarize.chunk_tokens"):
-        summarize_texts([_sentences(40)], EchoGenerator(max_input_tokens=12), CONFIG)
+def test_chunk_summaries_that_do_not_shrink_become_the_summary_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    long_text, short_text = _sentences(40), "Short one."
+    summaries = summarize_texts([long_text, short_text], EchoGenerator(max_input_tokens=12), CONFIG)
+    assert summaries[0].split() == long_text.split() and summaries[1] == short_text
+    assert "summarize.chunk_tokens" in caplog.text
 
 
 class SilentGenerator(EchoGenerator):

@@ -13,7 +13,6 @@ from tqdm.auto import tqdm
 
 from pipeline.chunking import generate_batched, pack_sentences, split_paragraphs, split_sentences
 from pipeline.config import SummarizeConfig
-from pipeline.errors import PipelineError
 from pipeline.models import ModelPool, Seq2SeqGenerator
 from pipeline.stages import STATUS_OK
 
@@ -79,7 +78,10 @@ def summarize_texts(
                     next_round[index] = " ".join(chunk_summaries)
                 else:  # nothing to summarize again: the model wrote no words for any chunk
                     bar.update(1)
-            _check_progress(pending, next_round, generator)
+            for index in _not_shrinking(pending, next_round, generator):
+                # Another round would be as long again, forever: the joined chunk summaries are the summary.
+                summaries[index] = next_round.pop(index)
+                bar.update(1)
             pending = next_round
     return summaries
 
@@ -90,12 +92,15 @@ def _chunks(text: str, generator: Seq2SeqGenerator, config: SummarizeConfig) -> 
     return pack_sentences(sentences, generator, config.chunk_tokens)
 
 
-def _check_progress(before: dict[int, str], after: dict[int, str], generator: Seq2SeqGenerator) -> None:
-    """A round must shrink every text it did not finish, or the loop would never end."""
+def _not_shrinking(before: dict[int, str], after: dict[int, str], generator: Seq2SeqGenerator) -> list[int]:
+    """The texts whose joined chunk summaries are no shorter than the text they came from."""
+    stuck = []
     for index, text in after.items():
         old, new = generator.count_tokens([before[index], text])
         if new >= old:
-            raise PipelineError(
-                f"summaries of chunks ({new} tokens) are not shorter than their source ({old} tokens). "
-                "Fix: raise summarize.chunk_tokens or lower summarize.max_summary_tokens"
+            log.warning(
+                "summaries of chunks (%d tokens) are not shorter than their source (%d tokens): kept as the "
+                "summary. Fix: raise summarize.chunk_tokens or lower summarize.max_summary_tokens", new, old
             )
+            stuck.append(index)
+    return stuck
