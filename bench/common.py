@@ -13,11 +13,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
-from pipeline.models import ModelPool, Seq2SeqGenerator
+from pipeline.config import RuntimeConfig
+from pipeline.models import BackendOptions, ModelPool, Seq2SeqGenerator
 from tests.tiny_models import build_demo_models
 
 BENCH_DIR = Path("outputs/bench")
@@ -168,3 +169,50 @@ def run_bare_ct2(name: str, generator: Seq2SeqGenerator, calls: list[tuple[list[
 def ratio_budget(ratio: float, cap: int) -> Callable[[int], int]:
     """The translate stage's own output budget: ratio x input tokens + 8, never past the model limit."""
     return lambda tokens: min(cap, math.ceil(tokens * ratio) + 8)
+
+
+def time_stage(
+    name: str, stage: Callable[[ForcedLengthPool], Any], texts: list[str], args: argparse.Namespace, backend: str, beams: int
+) -> tuple[Result, ForcedLengthPool]:
+    """Run `stage(pool)` over `texts` with args.model on `backend`, the model loaded (and converted)
+    before the clock starts."""
+    options = BackendOptions(compute_type=args.compute_type, convert_dir=BENCH_DIR / "ct2")
+    pool = ForcedLengthPool(ModelPool(RuntimeConfig(device="cpu", threads=args.threads), backend, options))
+    start = time.perf_counter()
+    generator = pool.get(str(args.model), None, "bench", beams)
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    stage(pool)
+    seconds = time.perf_counter() - start
+    tokens = sum(generator.count_tokens(texts))
+    return Result(name, seconds, len(texts), tokens, tokens, pool.output_tokens(), load), pool
+
+
+StageRunner = Callable[[str, list[str], argparse.Namespace, str, int], tuple[Result, ForcedLengthPool]]
+
+
+def compare_variants(
+    args: argparse.Namespace, texts: list[str], counter: Any, run_stage: StageRunner, naive_budget: Callable[[int], int]
+) -> None:
+    """The naive baseline on the first --naive-articles texts, then `run_stage` on transformers and on
+    CTranslate2 (plus the bare replay of its calls), at --beams and greedy; one table, ratios to naive."""
+    results = []
+    wanted = lambda name: name not in args.skip  # noqa: E731
+    naive_name = f"naive beam{args.beams}"
+    if wanted(naive_name):
+        naive, read = run_naive(naive_name, args.model, texts[: args.naive_articles], args.beams, naive_budget)
+        offered = counter.count_tokens(texts[: args.naive_articles])
+        cut = [1 - kept / total for kept, total in zip(read, offered)]
+        print(f"naive: {sum(c > 0 for c in cut)}/{len(cut)} articles truncated, {100 * max(cut):.0f}% of the longest "
+              f"and {100 * sum(cut) / len(cut):.0f}% of an article on average never read")
+        results.append(naive)
+    for beams, tag in ((args.beams, f"beam{args.beams}"), (1, "greedy")):
+        if wanted(f"stage transformers {tag}"):
+            results.append(run_stage(f"stage transformers {tag}", texts, args, "transformers", beams)[0])
+        if wanted(f"stage ct2 {args.compute_type} {tag}"):
+            result, pool = run_stage(f"stage ct2 {args.compute_type} {tag}", texts, args, "ctranslate2", beams)
+            results.append(result)
+            generator = pool.pool.get(str(args.model), None, "bench", beams)
+            results.append(run_bare_ct2(f"bare ct2 {args.compute_type} {tag}", generator, pool.calls, len(texts), result.source_tokens))
+        print(*(f"{r.name}: {r.seconds:.1f} s (load {r.load_seconds:.1f} s)" for r in results), sep="\n", flush=True)
+    print_table(results, naive_name)
