@@ -76,7 +76,7 @@ class SummarizeConfig(Section):
     backend: str = "transformers"  # transformers | ctranslate2
     ct2_compute_type: ComputeType = "auto"  # used by the ctranslate2 backend only
     chunk_tokens: int = Field(1000, ge=4)  # longer inputs are summarized chunk by chunk, then once more
-    max_batch_tokens: int = Field(8192, ge=16)
+    max_batch_tokens: int = Field(2048, ge=16)  # padded input tokens x beams; the run's memory peak
     min_summary_tokens: int = Field(30, ge=0)
     max_summary_tokens: int = Field(142, ge=2)
     num_beams: int = Field(4, ge=1)
