@@ -18,7 +18,8 @@ from typing import Any, Callable
 import torch
 
 from pipeline.config import RuntimeConfig
-from pipeline.models import BackendOptions, ModelPool, Seq2SeqGenerator
+from pipeline.models.generators import BackendOptions, Seq2SeqGenerator
+from pipeline.models.pool import ModelPool
 from tests.tiny_models import build_demo_models
 
 BENCH_DIR = Path("outputs/bench")

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))  # a plain script run from anywhere must still imp
 import yaml  # noqa: E402
 
 from bench.common import BENCH_DIR, bench_models  # noqa: E402
-from pipeline.artifacts import RunFolder  # noqa: E402
-from pipeline.cache import cache_info  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
+from pipeline.store.cache import cache_info  # noqa: E402
+from pipeline.store.runs import RunFolder  # noqa: E402
 from tests.tiny_models import CORPUS_DIR, build_demo_models  # noqa: E402
 
 WORK = ROOT / BENCH_DIR / "incremental"

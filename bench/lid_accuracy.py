@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # a plain script run from anywhere must still import the pipeline package
 
 from pipeline.config import DetectConfig  # noqa: E402
-from pipeline.evaluation import BUCKETS, bucket_of, read_labelled  # noqa: E402
-from pipeline.stages.detect import build_detector, detect_language  # noqa: E402
+from pipeline.eval.evaluation import BUCKETS, bucket_of, read_labelled  # noqa: E402
+from pipeline.text.language import build_detector, detect_language  # noqa: E402
 
 LANGUAGES = ("de", "it", "en", "fr", "es", "nl", "pt")
 Classify = Callable[[str], str]

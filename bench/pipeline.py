@@ -25,7 +25,8 @@ import yaml  # noqa: E402
 from bench.common import BENCH_DIR, bench_models, quiet  # noqa: E402
 from bench.workload import ARTICLE_TOKENS, write_corpus  # noqa: E402
 from pipeline.config import PipelineConfig, load_config  # noqa: E402
-from pipeline.models import TokenizedGenerator, locate_model  # noqa: E402
+from pipeline.models.generators import TokenizedGenerator  # noqa: E402
+from pipeline.models.location import locate_model  # noqa: E402
 from pipeline.runner import configured_models, run_pipeline  # noqa: E402
 
 LANGUAGE_SHARES = {"de": 0.5, "it": 0.2, "en": 0.3}
@@ -74,7 +75,7 @@ def peak_rss_mb() -> float:
 
 
 def convert_first(config: PipelineConfig) -> None:
-    from pipeline.ct2 import convert_models
+    from pipeline.models.ct2 import convert_models
 
     for key, folder in convert_models(configured_models(config), config).items():
         print(f"{key}: converted model in {folder}")

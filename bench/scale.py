@@ -25,7 +25,8 @@ from bench.common import BENCH_DIR, MODEL_NAMES, bench_models, quiet  # noqa: E4
 from bench.pipeline import LANGUAGE_SHARES  # noqa: E402
 from bench.workload import write_corpus  # noqa: E402
 from pipeline.config import PipelineConfig  # noqa: E402
-from pipeline.models import TokenizedGenerator, locate_model  # noqa: E402
+from pipeline.models.generators import TokenizedGenerator  # noqa: E402
+from pipeline.models.location import locate_model  # noqa: E402
 from pipeline.runner import ARTICLE_STAGES, run_pipeline  # noqa: E402
 from tests.tiny_models import build_demo_models  # noqa: E402
 

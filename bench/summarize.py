@@ -17,11 +17,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from datasets import Dataset  # noqa: E402
 
 from bench.common import (  # noqa: E402
-    ForcedLengthPool, Result, bench_models, common_arguments, compare_variants, quiet, time_stage,
+    ForcedLengthPool,
+    Result,
+    bench_models,
+    common_arguments,
+    compare_variants,
+    quiet,
+    time_stage,
 )
 from bench.workload import make_articles  # noqa: E402
 from pipeline.config import SummarizeConfig  # noqa: E402
-from pipeline.models import TokenizedGenerator, locate_model  # noqa: E402
+from pipeline.models.generators import TokenizedGenerator  # noqa: E402
+from pipeline.models.location import locate_model  # noqa: E402
 from pipeline.stages.summarize import summarize  # noqa: E402
 
 

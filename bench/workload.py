@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 from typing import Callable
 
-from pipeline.chunking import split_paragraphs, split_sentences
+from pipeline.text.sentences import split_paragraphs, split_sentences
 from tests.tiny_models import CORPUS_DIR, read_corpus_by_language
 
 TokenCounter = Callable[[list[str]], list[int]]

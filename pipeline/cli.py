@@ -13,11 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.artifacts import RunFolder
 from pipeline.config import PipelineConfig, load_config, parse_override
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.runner import STAGE_NAMES, configured_models, run_pipeline
-from pipeline.selection import Selection, parse_since
+from pipeline.store.runs import RunFolder
+from pipeline.store.selection import Selection, parse_since
 
 app = typer.Typer(help="Multilingual news digest: ingest, clean, detect, translate, summarize, merge.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -176,7 +176,7 @@ def models_default(ctx: typer.Context, config: ConfigOption = None, sets: SetOpt
 @models_app.command(name="list", context_settings=EXTRA_ARGS)
 def list_models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = []) -> None:
     """List the configured models, where each one resolves, and how to get it onto an offline machine."""
-    from pipeline.models import locate_model
+    from pipeline.models.location import locate_model
 
     try:
         settings = _load(ctx, config, sets)
@@ -207,7 +207,7 @@ def list_models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption
 @models_app.command(name="convert", context_settings=EXTRA_ARGS)
 def convert_models_cli(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = [], verbose: VerboseOption = False) -> None:
     """Convert the configured models for the ctranslate2 backend, once, into <cache_dir>/ct2/."""
-    from pipeline.ct2 import convert_models
+    from pipeline.models.ct2 import convert_models
 
     _setup_logging(verbose)
     try:
@@ -232,7 +232,7 @@ JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Also write t
 def _evaluate(ctx: typer.Context, config: Path | None, sets: list[str], device: str | None, verbose: bool,
               json_path: Path | None, measure: Any, tables: Any) -> None:
     """Shared by the eval commands: load the config, measure, write the JSON, print the tables."""
-    from pipeline.atomic import write_json
+    from pipeline.store.atomic import write_json
 
     _setup_logging(verbose)
     try:
@@ -259,8 +259,8 @@ def eval_translate_cli(
     verbose: VerboseOption = False,
 ) -> None:
     """BLEU and chrF of the translate stage on line-aligned files (FLORES-200, WMT newstest)."""
-    from pipeline.eval_report import translation_tables
-    from pipeline.evaluation import evaluate_translation
+    from pipeline.eval.evaluation import evaluate_translation
+    from pipeline.eval.report import translation_tables
 
     def measure(settings: PipelineConfig) -> dict:
         return evaluate_translation(settings, source, reference, lang, compare_naive)
@@ -279,8 +279,8 @@ def eval_summarize_cli(
     verbose: VerboseOption = False,
 ) -> None:
     """ROUGE-1/2/L of the summarize stage against reference summaries, and the share that is faithful."""
-    from pipeline.eval_report import summary_tables
-    from pipeline.evaluation import evaluate_summaries
+    from pipeline.eval.evaluation import evaluate_summaries
+    from pipeline.eval.report import summary_tables
 
     def measure(settings: PipelineConfig) -> dict:
         return evaluate_summaries(settings, file)
@@ -298,8 +298,8 @@ def eval_detect_cli(
     verbose: VerboseOption = False,
 ) -> None:
     """Accuracy of the detect stage overall, per language and per length, and its confusions."""
-    from pipeline.eval_report import detection_tables
-    from pipeline.evaluation import evaluate_detection
+    from pipeline.eval.evaluation import evaluate_detection
+    from pipeline.eval.report import detection_tables
 
     def measure(settings: PipelineConfig) -> dict:
         return evaluate_detection(settings.detect, file)
@@ -314,7 +314,7 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("info", context_settings=EXTRA_ARGS)
 def cache_info_cli(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = [], work_dir: WorkDirOption = None) -> None:
     """Where the cache is, its size, and entries, bytes, oldest entry and last use per stage."""
-    from pipeline.cache import cache_info
+    from pipeline.store.cache import cache_info
 
     try:
         info = cache_info(_load(ctx, config, sets, **{"paths.work_dir": work_dir}))
@@ -341,7 +341,7 @@ def cache_prune_cli(
     work_dir: WorkDirOption = None,
 ) -> None:
     """Remove old results from the cache; a later run recomputes whatever it needs."""
-    from pipeline.cache import prune_cache
+    from pipeline.store.cache import prune_cache
 
     try:
         done = prune_cache(_load(ctx, config, sets, **{"paths.work_dir": work_dir}), unused_days, everything)

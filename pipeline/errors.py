@@ -45,7 +45,7 @@ class ArtifactMissingError(PipelineError):
     def __init__(self, stage: str, needed: str, run_dir: str):
         super().__init__(
             f"stage '{stage}' needs the '{needed}' artifact, which run folder {run_dir} does not have. "
-            f"Fix: run `digest {needed}` first, or `digest run` for all stages"
+            f"Fix: run `news-digest {needed}` first, or `news-digest run` for all stages"
         )
 
 

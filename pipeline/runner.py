@@ -6,94 +6,35 @@ since a result was cached; everything else is read back from the cache. Results 
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import socket
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from datasets import Dataset
 from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
-from pipeline import __version__
-from pipeline.artifacts import RunFolder, StageTimer, now_iso, recover_work_dir
-from pipeline.cache import StageCache, cache_file, fingerprint_of, make_key
 from pipeline.config import PipelineConfig
-from pipeline.engines import Engine, LocalEngine, make_engine
+from pipeline.digest.consolidate import consolidate
+from pipeline.engines import make_engine
+from pipeline.engines.base import Engine
+from pipeline.engines.local import LocalEngine
 from pipeline.errors import RunLockedError
-from pipeline.models import ModelLocation, ModelPool, locate_model, open_pool, pick_device
-from pipeline.selection import Selection, select_articles
-from pipeline.stages import STATUS_OK
-from pipeline.stages.check import check
-from pipeline.stages.clean import clean, rules_path
-from pipeline.stages.consolidate import consolidate
-from pipeline.stages.detect import detect
+from pipeline.models.location import ModelLocation, locate_model, pick_device
+from pipeline.models.pool import open_pool
+from pipeline.plan import ARTICLE_STAGES, STAGE_NAMES, ArticleStage, upstream_versions
+from pipeline.records import STATUS_OK
 from pipeline.stages.ingest import ingest
 from pipeline.stages.merge import merge, write_digest
-from pipeline.stages.summarize import summarize
-from pipeline.stages.translate import translate
+from pipeline.store.cache import StageCache, cache_file, fingerprint_of, make_key
+from pipeline.store.runs import RunFolder, StageTimer, now_iso, recover_work_dir
+from pipeline.store.selection import Selection, select_articles
 
 log = logging.getLogger(__name__)
 
-Apply = Callable[[Dataset, PipelineConfig, ModelPool], Dataset]
-
-
-@dataclass(frozen=True)
-class ArticleStage:
-    name: str
-    reads: tuple[str, ...]  # the input columns: a change in any of them means work for that article
-    writes: tuple[str, ...]
-    apply: Apply
-    backend: str | None = None  # config key of the model backend, for stages that run models
-    extra_fingerprint: Callable[[PipelineConfig], str] = field(default=lambda config: "")
-
-
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-ARTICLE_STAGES: tuple[ArticleStage, ...] = (
-    ArticleStage(
-        "clean",
-        reads=("raw_text", "format"),
-        writes=("title", "text", "removed_lines", "status", "problem"),
-        apply=lambda table, config, models: clean(table, config.clean),
-        extra_fingerprint=lambda config: _file_hash(rules_path(config.clean)),
-    ),
-    ArticleStage(
-        "detect",
-        reads=("title", "text"),
-        writes=("language", "language_confidence", "status", "problem"),
-        apply=lambda table, config, models: detect(table, config.detect),
-    ),
-    ArticleStage(
-        "translate",
-        reads=("title", "text", "language"),
-        writes=("title_en", "text_en", "translated", "untranslated", "status", "problem"),
-        apply=lambda table, config, models: translate(table, config.translate, models, sanity=config.check),
-        backend="translate",
-        # Failed chunks keep their original text, by the check section's thresholds.
-        extra_fingerprint=lambda config: fingerprint_of(config.check.model_dump(mode="json")),
-    ),
-    ArticleStage(
-        "summarize",
-        reads=("text_en",),
-        writes=("summary", "status", "problem"),
-        apply=lambda table, config, models: summarize(table, config.summarize, models),
-        backend="summarize",
-    ),
-    ArticleStage(
-        "check",
-        reads=("title", "text", "title_en", "text_en", "translated", "untranslated", "summary"),
-        writes=("flags",),
-        apply=lambda table, config, models: check(table, config.check),
-    ),
-)
-STAGE_NAMES = ("ingest", *(stage.name for stage in ARTICLE_STAGES), "merge")
 # Config section of a model -> the stages that load it; merge writes each story's summary with the summarizer.
 MODEL_USERS = {"translate": ("translate",), "summarize": ("summarize", "merge")}
 
@@ -118,7 +59,7 @@ def _fingerprint(stage: ArticleStage, config: PipelineConfig, locations: dict[st
     section = getattr(config, stage.name).model_dump(mode="json")
     revisions = {key: loc.revision for key, loc in locations.items() if key.startswith(f"{stage.name}.")}
     return fingerprint_of(
-        {"version": __version__, "config": section, "models": revisions, "extra": stage.extra_fingerprint(config)}
+        {"versions": upstream_versions(stage), "config": section, "models": revisions, "extra": stage.extra_fingerprint(config)}
     )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.models import ModelLocation
+from pipeline.models.location import ModelLocation
 
 
 class EchoGenerator:

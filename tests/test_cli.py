@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -76,6 +77,12 @@ def test_a_stage_without_its_input_artifact_says_which_command_to_run(tiny_confi
     result = _invoke("translate", "-c", str(tiny_config_file))
     assert result.exit_code == 1
     assert "needs the 'detect' artifact" in result.output
+    # The command the message names is a real one: after running it (and its own prerequisites), the stage runs.
+    named = re.search(r"run `news-digest (\w+)` first", result.output)
+    assert named and named.group(1) == "detect"
+    for stage in ("clean", named.group(1)):
+        assert _invoke(stage, "-c", str(tiny_config_file)).exit_code == 0
+    assert _invoke("translate", "-c", str(tiny_config_file)).exit_code == 0
 
 
 def test_bad_articles_are_reported_and_good_ones_still_processed(tiny_config_file: Path) -> None:

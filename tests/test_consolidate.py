@@ -12,12 +12,12 @@ from pathlib import Path
 
 from datasets import Dataset
 
-from pipeline import render
-from pipeline.cache import StageCache
 from pipeline.config import MergeConfig, SummarizeConfig
-from pipeline.english import english_sentences
-from pipeline.stages.consolidate import SourceSentence, consolidate, select_sentences
+from pipeline.digest import render
+from pipeline.digest.consolidate import SourceSentence, consolidate, select_sentences
 from pipeline.stages.merge import write_digest
+from pipeline.store.cache import StageCache
+from pipeline.text.english import english_sentences
 from tests.fakes import EchoGenerator, FakePool
 from tests.test_merge import corpus_rows, make_digest, unrelated_rows
 

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import pipeline.atomic
-from pipeline.artifacts import RunFolder, recover_work_dir
+import pipeline.store.atomic
 from pipeline.cli import app
+from pipeline.store.runs import RunFolder, recover_work_dir
 from tests.tiny_models import read_corpus_by_language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,7 +173,7 @@ def test_a_crash_while_the_digest_is_replaced_leaves_the_old_digest_whole(
             raise Killed()
         return replace(source, target, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline.atomic.os, "replace", crash_on_the_digest)
+    monkeypatch.setattr(pipeline.store.atomic.os, "replace", crash_on_the_digest)
     with pytest.raises(Killed):
         _invoke("run", "-c", str(quick_config_file))
     monkeypatch.undo()

@@ -12,11 +12,13 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.config import RuntimeConfig
 from pipeline.errors import PipelineError
-from pipeline.models import BackendOptions, ModelPool, TransformersGenerator, locate_model
+from pipeline.models.generators import BackendOptions, TransformersGenerator
+from pipeline.models.location import locate_model
+from pipeline.models.pool import ModelPool
 
 pytest.importorskip("ctranslate2")
 
-from pipeline.ct2 import CTranslate2Generator, converted_folder  # noqa: E402  (needs ctranslate2)
+from pipeline.models.ct2 import CTranslate2Generator, converted_folder  # noqa: E402  (needs ctranslate2)
 
 SOURCES = {
     "de": ["Die Gewerkschaft in München fordert höhere Löhne.", "Netflix sucht eine Managerin.", "Ja."],

@@ -10,9 +10,9 @@ import pytest
 
 from pipeline.config import DetectConfig
 from pipeline.errors import ConfigError
-from pipeline.stages import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
-from pipeline.stages import detect as detect_module
-from pipeline.stages.detect import LanguageDetector, build_detector, detect, detect_language
+from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from pipeline.stages.detect import detect
+from pipeline.text.language import LanguageDetector, build_detector, detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "data" / "lid" / "labelled.tsv"
@@ -92,7 +92,7 @@ def test_non_ok_rows_pass_through_without_loading_the_model(monkeypatch: pytest.
     def refuse(self: LanguageDetector) -> None:
         raise AssertionError("the model must not load when no row is ok")
 
-    monkeypatch.setattr(detect_module.LanguageDetector, "_load", refuse)
+    monkeypatch.setattr(LanguageDetector, "_load", refuse)
     articles = make_articles(["Die Bauern protestieren vor dem Rathaus."], statuses=[STATUS_FAILED])
     articles = articles.add_column("problem", ["could not decode the file"])
 

@@ -11,18 +11,21 @@ import pytest
 from datasets import Dataset
 from typer.testing import CliRunner
 
-from pipeline.cache import StageCache
 from pipeline.cli import app
 from pipeline.config import EngineConfig, PipelineConfig
-from pipeline.engines import LocalEngine, Outcome, make_engine, mark_failed
+from pipeline.engines import make_engine
+from pipeline.engines.base import Outcome, mark_failed
+from pipeline.engines.local import LocalEngine
 from pipeline.errors import ConfigError
+from pipeline.records import STATUS_FAILED, STATUS_OK
 from pipeline.runner import ArticleStage, run_article_stage
-from pipeline.stages import STATUS_FAILED, STATUS_OK
+from pipeline.store.cache import StageCache
 
 CONFIG = PipelineConfig.model_validate({"runtime": {"device": "cpu", "progress": False, "checkpoint_articles": 2}})
 # A stand-in stage ("clean" only for the config section the cache fingerprint reads): upper-cases ok rows.
 SHOUT = ArticleStage(
     "clean",
+    version=1,
     reads=("raw_text",),
     writes=("text", "status", "problem"),
     apply=lambda table, config, models: table.map(

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.config import DetectConfig, PipelineConfig, TranslateConfig
 from pipeline.errors import InputFileError, PipelineError
-from pipeline.evaluation import (
+from pipeline.eval.evaluation import (
     LINES_PER_DOCUMENT,
     detection_report,
     evaluate_detection,

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from datasets import Dataset
 
-from pipeline import render
-from pipeline.anchors import extract_amounts, extract_names
 from pipeline.config import MergeConfig
+from pipeline.digest import render
+from pipeline.digest.facts import source_label, unique_labels
 from pipeline.errors import ConfigError
-from pipeline.facts import source_label, unique_labels
 from pipeline.stages.merge import merge, write_digest
+from pipeline.text.names import extract_amounts, extract_names
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_LANGUAGES = {"000": "de", "001": "de", "002": "de", "003": "it", "004": "en"}

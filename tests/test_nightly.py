@@ -10,10 +10,10 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from pipeline.artifacts import RunFolder
-from pipeline.cache import StageCache, cache_file, cache_info, prune_cache
 from pipeline.cli import app
 from pipeline.config import load_config
+from pipeline.store.cache import StageCache, cache_file, cache_info, prune_cache
+from pipeline.store.runs import RunFolder
 
 runner = CliRunner()
 

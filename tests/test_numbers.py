@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.numbers import find_mentions, missing_mentions, spelled_numbers
+from pipeline.text.numbers import find_mentions, missing_mentions, spelled_numbers
 
 
 def _values(text: str) -> list[tuple[str, str]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datasets import Dataset
 
 from pipeline.config import CheckConfig, TranslateConfig
-from pipeline.quality import article_flags, longest_loop, translation_problem
 from pipeline.stages.check import check
 from pipeline.stages.translate import translate
+from pipeline.text.quality import article_flags, longest_loop, translation_problem
 from tests.fakes import EchoGenerator, FakePool
 
 CONFIG = CheckConfig()

@@ -18,11 +18,11 @@ from datasets import Dataset
 
 ray = pytest.importorskip("ray", reason='the ray extra is not installed: pip install torch==2.13.0 -e ".[dev,ray]"')
 
-from pipeline.cache import StageCache  # noqa: E402
 from pipeline.config import PipelineConfig, load_config  # noqa: E402
 from pipeline.engines.ray_engine import RayEngine  # noqa: E402
+from pipeline.records import STATUS_FAILED, STATUS_OK  # noqa: E402
 from pipeline.runner import ArticleStage, run_article_stage, run_pipeline  # noqa: E402
-from pipeline.stages import STATUS_FAILED, STATUS_OK  # noqa: E402
+from pipeline.store.cache import StageCache  # noqa: E402
 
 # Ray's own DataContext.copy() trips its deprecated-setting warnings; nothing here sets them.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
@@ -92,7 +92,7 @@ def _shout(table: Dataset, marks: Path) -> Dataset:
 
 def test_failing_batches_are_retried_then_reported_per_article_and_no_article_is_lost(tmp_path: Path) -> None:
     # "clean" only for its config section, which the cache fingerprint reads.
-    stage = ArticleStage("clean", reads=("raw_text",), writes=("text", "status", "problem"), apply=lambda t, c, m: _shout(t, tmp_path))
+    stage = ArticleStage("clean", version=1, reads=("raw_text",), writes=("text", "status", "problem"), apply=lambda t, c, m: _shout(t, tmp_path))
     config = PipelineConfig.model_validate(
         {"runtime": {"device": "cpu", "progress": False, "checkpoint_articles": 2}, "engine": {"name": "ray", "retries": 1}}
     )

@@ -5,7 +5,8 @@ import pytest
 from datasets import Dataset
 
 from pipeline.config import SummarizeConfig
-from pipeline.stages.summarize import summarize, summarize_texts
+from pipeline.models.summarizer import summarize_texts
+from pipeline.stages.summarize import summarize
 from tests.fakes import EchoGenerator, FakePool, ShrinkingGenerator
 
 CONFIG = SummarizeConfig(model="shrink", chunk_tokens=12, max_summary_tokens=4, min_summary_tokens=1)

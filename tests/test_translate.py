@@ -5,8 +5,8 @@ import re
 
 from datasets import Dataset
 
-from pipeline.chunking import chunk_document, generate_batched, pack_sentences
 from pipeline.config import TranslateConfig
+from pipeline.models.batching import chunk_document, generate_batched, pack_sentences
 from pipeline.stages.translate import translate
 from tests.fakes import EchoGenerator, FakePool
 

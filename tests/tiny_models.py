@@ -10,11 +10,10 @@ the same seed.
 from __future__ import annotations
 
 import argparse
-import sys
-
 import io
 import json
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable

@@ -22,12 +22,12 @@ from datasets import Dataset
 from ray.data import ActorPoolStrategy, DataContext
 
 from pipeline.config import EngineConfig, PipelineConfig
-from pipeline.engines import Outcome, Row, batch_starts, mark_failed
+from pipeline.engines.base import Outcome, Row, batch_starts, mark_failed
 from pipeline.errors import PipelineError
-from pipeline.models import open_pool
+from pipeline.models.pool import open_pool
 
 if TYPE_CHECKING:
-    from pipeline.runner import ArticleStage
+    from pipeline.plan import ArticleStage
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The stages, in data-flow order. Each module exposes one entry function over a `datasets.Dataset` of
+"""The stages, in data-flow order (the runner wires them: pipeline/runner.py). Each module exposes one entry function over a `datasets.Dataset` of
 article records (one row per article, keyed by `id`) and returns the table with its own columns added.
 
 Columns, by the stage that adds them:
@@ -16,7 +16,3 @@ Columns, by the stage that adds them:
 A stage only works on rows whose status is "ok"; the others pass through untouched so that the digest
 can report them.
 """
-
-STATUS_OK = "ok"
-STATUS_SKIPPED = "skipped"
-STATUS_FAILED = "failed"

@@ -7,8 +7,11 @@ from typing import Any
 from datasets import Dataset
 
 from pipeline.config import CheckConfig
-from pipeline.quality import article_flags
-from pipeline.stages import STATUS_OK
+from pipeline.records import STATUS_OK
+from pipeline.text.quality import article_flags
+
+# Part of this stage's cache key: raise it when its output for the same input changes.
+VERSION = 1
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from pipeline.config import DEFAULT_CONFIG_PATH, CleanConfig
 from pipeline.errors import ConfigError
-from pipeline.stages import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
-from pipeline.stages.ingest import extract_metadata
+from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from pipeline.text.metadata import extract_metadata
+
+# Part of this stage's cache key: raise it when its output for the same input changes.
+VERSION = 1
 
 log = logging.getLogger(__name__)
 

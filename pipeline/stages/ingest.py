@@ -12,8 +12,6 @@ import logging
 import os
 import re
 import stat
-from dataclasses import dataclass
-from datetime import date as Date
 from pathlib import Path
 
 import charset_normalizer
@@ -22,7 +20,8 @@ import trafilatura
 
 from pipeline.config import IngestConfig
 from pipeline.errors import ArticleError, ConfigError
-from pipeline.stages import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from pipeline.text.metadata import extract_metadata
 
 log = logging.getLogger(__name__)
 
@@ -38,35 +37,6 @@ _MAX_NON_ASCII_LETTERS = 0.25
 _MIN_LETTER_SHARE = 0.5
 # htmldate's extensive search "finds" dates in copyright lines and URLs; no date beats a made-up one.
 _HTML_DATE_PARAMS = {"extensive_search": False, "original_date": True}
-
-_DATE_TOKEN = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)(?=\s|\Z)[ \t]*", re.IGNORECASE)
-_BYLINE = re.compile(r"(?P<author>[^|·•,\d]{3,60}?)\s*(?:[|·•,]|\s[–—-]\s)\s*(?P<date>.{6,40})")
-_BYLINE_SEARCH_LINES = 12
-_MAX_AUTHOR_WORDS = 6
-_MONTH_NAMES = {
-    "en": "january february march april may june july august september october november december",
-    "de": "januar februar märz april mai juni juli august september oktober november dezember",
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
-}
-_MONTHS = {
-    name[:length]: number
-    for names in _MONTH_NAMES.values()
-    for number, name in enumerate(names.split(), start=1)
-    for length in (3, len(name))
-} | {"jänner": 1, "sept": 9}
-_DATE_PATTERNS = (
-    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
-    re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"),
-    re.compile(r"(?P<d>\d{1,2})\.?\s+(?P<m>[^\W\d_]{3,})\.?\s+(?P<y>\d{4})"),  # 26 Luglio 2023, 26. Juli 2023
-    re.compile(r"(?P<m>[^\W\d_]{3,})\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})"),  # July 26, 2023
-)
-
-
-@dataclass(frozen=True)
-class ArticleMetadata:
-    date: str  # ISO 8601, as precise as the source ("2023-07" or "2023-07-26"); "" when unknown
-    author: str
-    body: str  # the text without the date token and byline line the metadata came from
 
 
 def ingest(corpus_dir: Path, config: IngestConfig) -> datasets.Dataset:
@@ -109,35 +79,6 @@ def find_article_files(corpus_dir: Path, config: IngestConfig) -> list[tuple[str
             seen_files.add(real_path)
             found.append((_relative_posix(path, corpus_dir), path))
     return sorted(found)
-
-
-def extract_metadata(text: str) -> ArticleMetadata:
-    """Date and author stated in the article's header: a leading `date 2023-07` token, a byline line."""
-    date = ""
-    token = _DATE_TOKEN.match(text)
-    if token:
-        date, text = token.group(1), text[token.end():]
-    lines = text.split("\n")
-    non_blank = [index for index, line in enumerate(lines) if line.strip()]
-    for index in non_blank[:_BYLINE_SEARCH_LINES]:
-        byline = _parse_byline(lines[index].strip())
-        if byline:
-            author, byline_date = byline
-            return ArticleMetadata(byline_date, author, "\n".join(lines[:index] + lines[index + 1:]))
-    return ArticleMetadata(date, "", text)
-
-
-def parse_date(text: str) -> str:
-    """The first day-month-year date in `text` as ISO `YYYY-MM-DD` (German, English, Italian months)."""
-    for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            month = match["m"]
-            number = int(month) if month.isdigit() else _MONTHS.get(month.casefold())
-            try:
-                return Date(int(match["y"]), number or 0, int(match["d"])).isoformat()
-            except ValueError:
-                continue
-    return ""
 
 
 def _ingest_file(path: Path, relative: str, config: IngestConfig) -> dict[str, str]:
@@ -252,17 +193,6 @@ def _extract_html(html: str, relative: str) -> dict[str, str]:
         text = f"{document.title}\n\n{text}"
     stated = extract_metadata(text)
     return {"raw_text": text, "date": document.date or stated.date, "author": document.author or stated.author}
-
-
-def _parse_byline(line: str) -> tuple[str, str] | None:
-    match = _BYLINE.fullmatch(line)
-    if not match:
-        return None
-    author, date = match["author"].strip(), parse_date(match["date"])
-    words = author.split()
-    if not date or not words or not words[0][0].isupper() or len(words) > _MAX_AUTHOR_WORDS:
-        return None
-    return author, date
 
 
 def _relative_posix(path: Path, corpus_dir: Path) -> str:

@@ -21,23 +21,21 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 from datasets import Dataset
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from pipeline import render
-from pipeline.anchors import extract_anchors
 from pipeline.config import MergeConfig
-from pipeline.facts import single_source_facts, source_label, unique_labels
-from pipeline.stages import STATUS_OK
-from pipeline.stages.consolidate import SUMMARY_METHOD
+from pipeline.digest import render
+from pipeline.digest.consolidate import SUMMARY_METHOD
+from pipeline.digest.facts import single_source_facts, source_label, unique_labels
+from pipeline.digest.grouping import (
+    GROUPING_METHOD,
+    cluster_articles,
+    similarity_matrix,
+)
+from pipeline.records import STATUS_OK, field_text
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-GROUPING_METHOD = "tf-idf cosine of original-text anchors OR English text, average linkage"
-# An English term found in more than half of the articles cannot tell stories apart; dropping such terms
-# also silences a broken or random model that emits the same few words for every input.
-ENGLISH_MAX_DF = 0.5
 
 
 def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
@@ -62,7 +60,7 @@ def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
             "articles": len(ok_rows),
             "stories": len(stories),
             "skipped": len(skipped),
-            "by_language": dict(Counter(_text(row.get("language")) or "und" for row in ok_rows).most_common()),
+            "by_language": dict(Counter(field_text(row.get("language")) or "und" for row in ok_rows).most_common()),
             "by_status": dict(Counter(entry["status"] for entry in skipped).most_common()),
         },
         "stories": stories,
@@ -73,37 +71,6 @@ def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
 def write_digest(digest: dict, out_dir: Path, formats: Iterable[str]) -> list[Path]:
     """Write digest.<fmt> for each format into `out_dir`, each file atomically; return the paths written."""
     return render.write_digest_files(digest, Path(out_dir), list(formats))
-
-
-def similarity_matrix(rows: Sequence[dict]) -> np.ndarray:
-    """Pairwise story similarity in [0, 1] of the rows: the anchor and English views as a noisy OR.
-
-    1 - (1 - anchors) * (1 - english): either view alone can link two articles (the anchors must, when
-    the translation is gibberish) and agreement between the views links them more strongly.
-    """
-    anchor_docs = [extract_anchors(f"{_text(row.get('title'))}\n\n{_text(row.get('text'))}") for row in rows]
-    english_docs = [f"{_text(row.get('title_en'))}\n\n{_text(row.get('text_en'))}" for row in rows]
-    combined = np.zeros((len(rows), len(rows)))
-    for view in (_cosine_tfidf(anchor_docs), _cosine_tfidf(english_docs, max_df=ENGLISH_MAX_DF)):
-        if view is not None:
-            combined = 1.0 - (1.0 - combined) * (1.0 - np.clip(view, 0.0, 1.0))
-    np.fill_diagonal(combined, 1.0)
-    return combined
-
-
-def cluster_articles(similarity: np.ndarray, threshold: float) -> list[list[int]]:
-    """Average-linkage clusters whose mean pairwise similarity exceeds `threshold`, as lists of row indices."""
-    count = similarity.shape[0]
-    if count < 2:
-        return [[index] for index in range(count)]
-    model = AgglomerativeClustering(
-        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - threshold
-    )
-    labels = model.fit_predict(np.clip(1.0 - similarity, 0.0, 1.0))
-    clusters: dict[int, list[int]] = {}
-    for index, label in enumerate(labels):
-        clusters.setdefault(int(label), []).append(index)
-    return list(clusters.values())
 
 
 def to_jsonable(value: Any) -> Any:
@@ -123,31 +90,11 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _cosine_tfidf(documents: list[str] | list[list[str]], max_df: float = 1.0) -> np.ndarray | None:
-    """Cosine similarity of TF-IDF vectors; None when the view has nothing to compare and abstains."""
-    if not documents:
-        return None
-    pre_tokenised = isinstance(documents[0], list)
-    vectorizer = TfidfVectorizer(
-        analyzer=(lambda tokens: tokens) if pre_tokenised else "word",
-        stop_words=None if pre_tokenised else "english",
-        token_pattern=None if pre_tokenised else r"(?u)\b[^\W\d_]{3,}\b",
-        sublinear_tf=True,
-        max_df=max_df,
-    )
-    try:
-        matrix = vectorizer.fit_transform(documents)
-    except ValueError:
-        # No anchors at all, or every English term too common: nothing to compare.
-        return None
-    return (matrix @ matrix.T).toarray()
-
-
 def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarray) -> dict:
     block = similarity[np.ix_(members, members)]
     # The central article is the one most similar on average to the rest; longer text breaks ties.
     centrality = block.mean(axis=1)
-    central = max(range(len(members)), key=lambda i: (centrality[i], len(_text(rows[members[i]].get("text")))))
+    central = max(range(len(members)), key=lambda i: (centrality[i], len(field_text(rows[members[i]].get("text")))))
     central_row = rows[members[central]]
     articles = [_article_entry(rows[index], float(block[central, i])) for i, index in enumerate(members)]
     articles.sort(key=lambda entry: (entry["id"] != central_row["id"], _negated(entry["date"]), entry["id"]))
@@ -160,7 +107,7 @@ def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarra
     dates = sorted(entry["date"] for entry in articles if entry["date"])
     return {
         "id": "story-" + hashlib.sha1("\n".join(member_ids).encode("utf-8")).hexdigest()[:12],
-        "title": _text(central_row.get("title_en")) or _text(central_row.get("title")) or central_row["path"],
+        "title": field_text(central_row.get("title_en")) or field_text(central_row.get("title")) or central_row["path"],
         "central_article": central_row["id"],
         "size": len(articles),
         "languages": dict(Counter(entry["language"] for entry in articles).most_common()),
@@ -176,41 +123,33 @@ def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarra
 
 
 def _article_entry(row: dict, similarity_to_central: float) -> dict:
-    text = _text(row.get("text"))
+    text = field_text(row.get("text"))
     return {
         "id": row["id"],
         "path": row.get("path") or "",  # verbatim: file names may start or end with spaces
-        "language": _text(row.get("language")) or "und",
+        "language": field_text(row.get("language")) or "und",
         "language_confidence": _number(row.get("language_confidence")),
-        "title": _text(row.get("title")),
-        "title_en": _text(row.get("title_en")),
-        "summary": _text(row.get("summary")),
+        "title": field_text(row.get("title")),
+        "title_en": field_text(row.get("title_en")),
+        "summary": field_text(row.get("summary")),
         "chars": len(text),
         "words": len(text.split()),
-        "date": _text(row.get("date")),
-        "author": _text(row.get("author")),
+        "date": field_text(row.get("date")),
+        "author": field_text(row.get("author")),
         "translated": bool(row.get("translated")),
         "similarity_to_central": round(similarity_to_central, 3),
         # Quality flags of the check stage; a table from before that stage has none.
-        "flags": [_text(flag) for flag in row.get("flags") or []],
+        "flags": [field_text(flag) for flag in row.get("flags") or []],
     }
 
 
 def _skipped_entry(row: dict) -> dict:
     return {
-        "id": _text(row.get("id")),
+        "id": field_text(row.get("id")),
         "path": row.get("path") or "",  # verbatim: file names may start or end with spaces
-        "status": _text(row.get("status")) or "unknown",
-        "problem": _text(row.get("problem")) or "no reason recorded",
+        "status": field_text(row.get("status")) or "unknown",
+        "problem": field_text(row.get("problem")) or "no reason recorded",
     }
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def _number(value: Any) -> float | None:

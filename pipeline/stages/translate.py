@@ -14,11 +14,19 @@ from typing import Any
 from datasets import Dataset
 from tqdm.auto import tqdm
 
-from pipeline.chunking import Paragraphs, chunk_document, generate_batched, join_document
 from pipeline.config import CheckConfig, TranslateConfig
-from pipeline.models import ModelPool
-from pipeline.quality import translation_problem, untranslated_note
-from pipeline.stages import STATUS_OK, STATUS_SKIPPED
+from pipeline.models.batching import (
+    Paragraphs,
+    chunk_document,
+    generate_batched,
+    join_document,
+)
+from pipeline.models.pool import ModelPool
+from pipeline.records import STATUS_OK, STATUS_SKIPPED
+from pipeline.text.quality import translation_problem, untranslated_note
+
+# Part of this stage's cache key: raise it when its output for the same input changes.
+VERSION = 1
 
 log = logging.getLogger(__name__)
 

@@ -5,30 +5,14 @@ at word boundaries (or, for a run of text with no spaces, at character boundarie
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
-import pysbd
-
-from pipeline.models import Seq2SeqGenerator
+from pipeline.models.generators import Seq2SeqGenerator
+from pipeline.text.sentences import split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
 
 Paragraphs = list[list[str]]  # a document: its paragraphs, each a list of chunks
-
-
-@lru_cache(maxsize=None)
-def _segmenter(language: str) -> pysbd.Segmenter:
-    supported = language if language in pysbd.languages.LANGUAGE_CODES else "en"
-    return pysbd.Segmenter(language=supported, clean=False)
-
-
-def split_sentences(text: str, language: str) -> list[str]:
-    return [sentence.strip() for sentence in _segmenter(language).segment(text) if sentence.strip()]
-
-
-def split_paragraphs(text: str) -> list[str]:
-    return [paragraph.strip() for paragraph in text.split("\n\n") if paragraph.strip()]
 
 
 def _split_overlong(sentence: str, generator: Seq2SeqGenerator, limit: int) -> list[str]:

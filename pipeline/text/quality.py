@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from pipeline.anchors import name_runs
 from pipeline.config import CheckConfig
-from pipeline.numbers import find_mentions, missing_mentions
+from pipeline.records import title_and_text
+from pipeline.text.names import name_runs
+from pipeline.text.numbers import find_mentions, missing_mentions
 
 # Passages kept in the original are listed one by one up to this many, then counted.
 MAX_LISTED_PASSAGES = 3
@@ -74,8 +75,8 @@ def snippet(text: str) -> str:
 
 def article_flags(row: dict[str, Any], config: CheckConfig) -> list[str]:
     """Every problem found in one article record (columns of the translate and summarize stages)."""
-    original = _joined(row.get("title"), row.get("text"))
-    english = _joined(row.get("title_en"), row.get("text_en"))
+    original = title_and_text(row.get("title"), row.get("text"))
+    english = title_and_text(row.get("title_en"), row.get("text_en"))
     flags = translation_flags(row, original, english, config) if row.get("translated") else []
     return flags + summary_flags(row.get("summary") or "", (original, english), config)
 
@@ -122,7 +123,3 @@ def unknown_names(text: str, sources: tuple[str, ...]) -> list[str]:
         if any(part not in known for part in parts):
             unknown[surface] = None
     return list(unknown)
-
-
-def _joined(title: Any, text: Any) -> str:
-    return "\n\n".join(str(part) for part in (title, text) if part)

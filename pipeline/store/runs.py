@@ -21,9 +21,8 @@ from typing import Any
 
 from datasets import Dataset, load_from_disk
 
-from pipeline.atomic import atomic_path, write_json
 from pipeline.errors import ArtifactMissingError, PipelineError
-from pipeline.render import FORMATS
+from pipeline.store.atomic import atomic_path, write_json
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +36,10 @@ STAGE_FOLDERS = {
     "merge": "07_merge",
 }
 DIGEST_NAME = "digest"
+FORMATS = ("md", "json", "html")  # the digest's file formats
 MANIFEST_NAME = "manifest.json"
 STATUS_RUNNING, STATUS_COMPLETED, STATUS_INTERRUPTED = "running", "completed", "interrupted"
-# Everything written through pipeline.atomic; a killed write leaves a hidden temp sibling ".<name>.*".
+# Everything written through pipeline.store.atomic; a killed write leaves a hidden temp sibling ".<name>.*".
 _ATOMIC_TARGETS = (*STAGE_FOLDERS.values(), MANIFEST_NAME, *(f"{DIGEST_NAME}.{fmt}" for fmt in FORMATS))
 
 

@@ -25,12 +25,12 @@ import numpy as np
 from datasets import Dataset
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from pipeline.cache import StageCache, make_key
-from pipeline.chunking import split_sentences
 from pipeline.config import MergeConfig, SummarizeConfig
-from pipeline.english import english_sentences
-from pipeline.models import ModelPool
-from pipeline.stages.summarize import SUMMARY_LANGUAGE, summarize_texts
+from pipeline.models.pool import ModelPool
+from pipeline.models.summarizer import SUMMARY_LANGUAGE, summarize_texts
+from pipeline.store.cache import StageCache, make_key
+from pipeline.text.english import english_sentences
+from pipeline.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Sequence
 
-from pipeline.anchors import amount_mentions, extract_amounts, extract_names, name_runs, quote_mentions, quote_words
-from pipeline.chunking import split_sentences
-from pipeline.english import english_sentences
+from pipeline.records import title_and_text
+from pipeline.text.english import english_sentences
+from pipeline.text.names import (
+    amount_mentions,
+    extract_amounts,
+    extract_names,
+    name_runs,
+    quote_mentions,
+    quote_words,
+)
+from pipeline.text.sentences import split_sentences
 
 # A quote counts as present elsewhere when this share of its words is in one sentence of another source.
 # Translations reword, so the bar sits below an exact match.
@@ -48,9 +56,9 @@ class SourceView:
 
     @classmethod
     def of(cls, row: dict) -> "SourceView":
-        original = f"{row.get('title') or ''}\n\n{row.get('text') or ''}"
+        original = title_and_text(row.get('title'), row.get('text'))
         language = str(row.get("language") or "")
-        translated = f"{row.get('title_en') or ''}\n\n{row.get('text_en') or ''}"
+        translated = title_and_text(row.get('title_en'), row.get('text_en'))
         view = cls(original, "\n".join(english_sentences(translated, language)), str(row.get("author") or ""))
         # What other sources are checked against: everything this one says, in any language.
         for text, text_language in ((original, language or "en"), (translated, "en")):

@@ -21,12 +21,13 @@ from datasets import Dataset
 
 from pipeline.config import DetectConfig, PipelineConfig, TranslateConfig
 from pipeline.errors import ConfigError, InputFileError, PipelineError
-from pipeline.models import ModelPool, Seq2SeqGenerator, open_pool
-from pipeline.quality import faithfulness_flags
-from pipeline.stages import STATUS_OK
-from pipeline.stages.detect import build_detector, detect_language
-from pipeline.stages.summarize import summarize_texts
+from pipeline.models.generators import Seq2SeqGenerator
+from pipeline.models.pool import ModelPool, open_pool
+from pipeline.models.summarizer import summarize_texts
+from pipeline.records import STATUS_OK
 from pipeline.stages.translate import output_budget, translate
+from pipeline.text.language import build_detector, detect_language
+from pipeline.text.quality import faithfulness_flags
 
 # Lines per document handed to the translate stage: about a news article of one-sentence paragraphs.
 # Chunks of all documents are batched together, so this shapes the input, never the scores.

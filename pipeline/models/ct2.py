@@ -16,10 +16,15 @@ from typing import Any
 import torch
 from filelock import FileLock
 
-from pipeline.atomic import atomic_path
 from pipeline.config import PipelineConfig
 from pipeline.errors import PipelineError
-from pipeline.models import BackendOptions, ModelLocation, TokenizedGenerator, loading_errors, locate_model, pick_device
+from pipeline.models.generators import (
+    BackendOptions,
+    TokenizedGenerator,
+    loading_errors,
+)
+from pipeline.models.location import ModelLocation, locate_model, pick_device
+from pipeline.store.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from datasets import Dataset
 
-from pipeline.artifacts import RunFolder
-from pipeline.cache import StageCache
 from pipeline.errors import UsageError
+from pipeline.store.cache import StageCache
+from pipeline.store.runs import RunFolder
 
 
 @dataclass(frozen=True)

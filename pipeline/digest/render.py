@@ -17,12 +17,12 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pipeline.atomic import write_json, write_text
 from pipeline.errors import ConfigError
+from pipeline.store.atomic import write_json, write_text
+from pipeline.store.runs import FORMATS
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("md", "json", "html")
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Shown in their own lines of the run header; every other run key is listed after them.
 _RUN_HEADER_KEYS = ("run_id", "started_at", "device", "models", "corpus_dir")

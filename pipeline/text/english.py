@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pipeline.chunking import split_paragraphs, split_sentences
 from pipeline.config import DetectConfig
-from pipeline.stages.detect import LanguageDetector
+from pipeline.text.language import LanguageDetector
+from pipeline.text.sentences import split_paragraphs, split_sentences
 
 ENGLISH = "en"
 

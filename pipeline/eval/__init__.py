@@ -1,0 +1,1 @@
+"""Evaluation commands: scores of each stage on labelled data, and their tables."""

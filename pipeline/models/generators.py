@@ -1,0 +1,98 @@
+"""Model backends behind one small interface: token counting and generation.
+
+The tokenizer half is shared, so every backend splits text identically.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import torch
+
+from pipeline.errors import ModelNotFoundError, PipelineError
+from pipeline.models.location import ModelLocation
+
+# Special tokens (e.g. </s>) that the tokenizer adds to every input and that count against the limit.
+SPECIAL_TOKEN_MARGIN = 2
+
+
+class Seq2SeqGenerator(Protocol):
+    """What the translate and summarize stages need from a model, whatever runs it."""
+
+    location: ModelLocation
+    max_input_tokens: int
+    num_beams: int
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+    def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]: ...
+
+
+@contextmanager
+def loading_errors(location: ModelLocation) -> Iterator[None]:
+    """A folder that is there but cannot be loaded fails like a missing model: one line, with the fix."""
+    try:
+        yield
+    except (OSError, ValueError) as error:
+        raise ModelNotFoundError(location.ref, str(location.path), f"cannot load: {error}".splitlines()[0]) from None
+
+
+class TokenizedGenerator:
+    """The tokenizer half every backend shares: token counts and the input limit, taken from the model's
+    own Hugging Face tokenizer and config so that all backends split text identically."""
+
+    def __init__(self, location: ModelLocation):
+        from transformers import AutoConfig, AutoTokenizer
+
+        self.location = location
+        with loading_errors(location):
+            self.tokenizer = AutoTokenizer.from_pretrained(location.path)
+            self.model_config = AutoConfig.from_pretrained(location.path)
+        model_limit = getattr(self.model_config, "max_position_embeddings", None) or 512
+        tokenizer_limit = self.tokenizer.model_max_length if self.tokenizer.model_max_length < 10**6 else model_limit
+        self.max_input_tokens = min(model_limit, tokenizer_limit) - SPECIAL_TOKEN_MARGIN
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def check_fits(self, longest_input: int) -> None:
+        # Callers split text to fit, so an overlong input is a bug upstream and must fail loudly.
+        if longest_input > self.max_input_tokens + SPECIAL_TOKEN_MARGIN:
+            raise PipelineError(f"input of {longest_input} tokens exceeds {self.location.ref}'s limit")
+
+
+class TransformersGenerator(TokenizedGenerator):
+    """Tokenizer + `AutoModelForSeq2SeqLM.generate`; works on transformers 4.x and 5.x alike."""
+
+    def __init__(self, location: ModelLocation, device: str, num_beams: int):
+        from transformers import AutoModelForSeq2SeqLM
+
+        super().__init__(location)
+        self.device = device
+        self.num_beams = num_beams
+        dtype = torch.float16 if device == "cuda" else torch.float32
+        with loading_errors(location):
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(location.path, dtype=dtype).to(device).eval()
+
+    def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
+        batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=False).to(self.device)
+        self.check_fits(batch["input_ids"].shape[1])
+        with torch.inference_mode():
+            output = self.model.generate(
+                **batch,
+                num_beams=self.num_beams,
+                max_new_tokens=max_new_tokens,
+                min_new_tokens=min(min_new_tokens, max_new_tokens),
+            )
+        return self.tokenizer.batch_decode(output, skip_special_tokens=True)
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Settings a backend may need beyond the model, the device and the beam size."""
+
+    compute_type: str = "auto"  # CTranslate2 weights and arithmetic; "auto": int8 on CPU, int8_float16 on CUDA
+    convert_dir: Path = Path("outputs/cache/ct2")  # where converted CTranslate2 models are kept

@@ -1,0 +1,1 @@
+"""What a run leaves on disk: atomic writes, run folders and manifests, the stage cache, article selection."""
