@@ -13,7 +13,8 @@ import pytest
 from pipeline.config import IngestConfig
 from pipeline.errors import ConfigError
 from pipeline.stages.ingest import ingest
-from pipeline.text.metadata import extract_metadata, parse_date
+from pipeline.text.metadata import extract_metadata
+from pipeline.text.numbers import parse_date
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 GERMAN = "Größere Änderungen für Bühne und Straße: Die Schauspieler streiken weiter, sagt Jürgen Müller."

@@ -19,7 +19,8 @@ from pipeline.digest import render
 from pipeline.digest.facts import source_label, unique_labels
 from pipeline.errors import ConfigError
 from pipeline.stages.merge import merge, write_digest
-from pipeline.text.names import extract_amounts, extract_names
+from pipeline.text.names import extract_names
+from pipeline.text.numbers import extract_amounts
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_LANGUAGES = {"000": "de", "001": "de", "002": "de", "003": "it", "004": "en"}

@@ -4,12 +4,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
+from pipeline import plan
+from pipeline import runner as runner_module
 from pipeline.cli import app
 from pipeline.config import load_config
 from pipeline.store.cache import StageCache, cache_file, cache_info, prune_cache
@@ -126,3 +130,26 @@ def test_cache_prune_by_age_or_all_keeps_what_is_asked(quick_config_file: Path) 
         assert connection.execute("SELECT id FROM articles").fetchall() == [("id1",)]
     result = _invoke("cache", "prune", "-c", str(quick_config_file))
     assert result.exit_code == 2 and "--unused-days N and --all" in result.output
+
+
+def _stage_work(config_file: Path) -> dict[str, int]:
+    runs = sorted((config_file.parent / "outputs" / "runs").iterdir())
+    stages = json.loads((runs[-1] / "manifest.json").read_text(encoding="utf-8"))["stages"]
+    return {name: stages[name]["computed"] for name in ("clean", "detect", "translate", "summarize", "check")}
+
+
+def test_raising_a_stage_version_recomputes_that_stage_and_the_later_ones_only(
+    quick_config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
+    first = _stage_work(quick_config_file)
+    assert all(first.values())
+    # What a code change to translate does, once its author raises translate's VERSION.
+    raised = tuple(replace(stage, version=stage.version + 1) if stage.name == "translate" else stage
+                   for stage in plan.ARTICLE_STAGES)
+    monkeypatch.setattr(plan, "ARTICLE_STAGES", raised)
+    monkeypatch.setattr(runner_module, "ARTICLE_STAGES", raised)
+    assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
+    assert _stage_work(quick_config_file) == {
+        "clean": 0, "detect": 0, "translate": first["translate"], "summarize": first["summarize"], "check": first["check"]
+    }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.text.numbers import find_mentions, missing_mentions, spelled_numbers
+from pipeline.text.numbers import amount_mentions, extract_amounts, find_mentions, missing_mentions, parse_date, spelled_numbers
 
 
 def _values(text: str) -> list[tuple[str, str]]:
@@ -80,3 +80,24 @@ def test_a_date_without_year_matches_the_full_date_and_a_year_matches_the_date()
     assert missing_mentions([full], "published on July 26") == []
     [year] = find_mentions("in 2023")
     assert missing_mentions([year], "26 Luglio 2023") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("2 mln euro", "num:2000000"), ("1,5 bn dollars", "num:1500000000"), ("300mila euro", "num:300000"),
+     ("$300k", "num:300000"), ("300.000 Dollar", "num:300000"), ("87 Prozent", "pct:87"), ("3,5 %", "pct:3.5")],
+)
+def test_grouping_reads_amounts_with_the_check_stages_parser(text: str, amount: str) -> None:
+    # One parser: an amount the check stage reads is the same value for grouping and the digest's facts.
+    assert extract_amounts(text) == [amount]
+    value = amount.split(":")[1]
+    assert any(mention.value == value for mention in find_mentions(text))
+
+
+def test_years_dates_and_small_numbers_are_not_amounts() -> None:
+    assert extract_amounts("Im Jahr 2023, am 26. Juli 2023 und am 26.07.2023, kamen 3 Leute") == []
+    assert [amount.surface for amount in amount_mentions("Es kostet 2.023 Euro") ] == ["2.023"]
+
+
+def test_parse_date_reads_the_first_complete_valid_date() -> None:
+    assert parse_date("Juli 2023, dann am 31.02.2023 und am 1. März 2023") == "2023-03-01"

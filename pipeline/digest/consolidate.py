@@ -23,7 +23,6 @@ from typing import Any, Sequence
 
 import numpy as np
 from datasets import Dataset
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.config import MergeConfig, SummarizeConfig
 from pipeline.models.pool import ModelPool
@@ -31,6 +30,7 @@ from pipeline.models.summarizer import SUMMARY_LANGUAGE, summarize_texts
 from pipeline.store.cache import StageCache, make_key
 from pipeline.text.english import english_sentences
 from pipeline.text.sentences import split_sentences
+from pipeline.text.similarity import tfidf_cosine
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def select_sentences(sentences: Sequence[SourceSentence], count: int, mmr_lambda
     """
     if len(sentences) <= count:
         return list(sentences)
-    similarity = _similarity([sentence.text for sentence in sentences])
+    similarity = tfidf_cosine([sentence.text for sentence in sentences])
     articles = np.array([sentence.article for sentence in sentences])
     peers = articles[:, None] != articles[None, :]
     if not peers.any():
@@ -128,7 +128,7 @@ def attribute_summary(
     parts = split_sentences(summary, SUMMARY_LANGUAGE) if summary.strip() else []
     if not parts:
         return []
-    similarity = _similarity([sentence.text for sentence in sentences] + parts)[len(sentences):, : len(sentences)]
+    similarity = tfidf_cosine([sentence.text for sentence in sentences] + parts)[len(sentences):, : len(sentences)]
     articles = np.array([sentence.article for sentence in sentences], dtype=int)
     attributed = []
     for row, part in zip(similarity, parts):
@@ -174,13 +174,3 @@ def _story_summaries(
         summaries[index] = found[key]["summary"]
     report = {"story_summaries": len(pending), "computed": len(missing), "from_cache": len(pending) - len(missing)}
     return summaries, report
-
-
-def _similarity(texts: list[str]) -> np.ndarray:
-    """Cosine similarity of TF-IDF vectors (rows are L2-normalised); zeros when no text has a term."""
-    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
-    try:
-        matrix = vectorizer.fit_transform(texts)
-    except ValueError:
-        return np.zeros((len(texts), len(texts)))
-    return (matrix @ matrix.T).toarray()

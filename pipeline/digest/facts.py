@@ -15,14 +15,8 @@ from typing import Sequence
 
 from pipeline.records import title_and_text
 from pipeline.text.english import english_sentences
-from pipeline.text.names import (
-    amount_mentions,
-    extract_amounts,
-    extract_names,
-    name_runs,
-    quote_mentions,
-    quote_words,
-)
+from pipeline.text.names import extract_names, name_runs, quote_mentions, quote_words
+from pipeline.text.numbers import CALENDAR_WORDS, amount_mentions, extract_amounts
 from pipeline.text.sentences import split_sentences
 
 # A quote counts as present elsewhere when this share of its words is in one sentence of another source.
@@ -30,11 +24,6 @@ from pipeline.text.sentences import split_sentences
 QUOTE_OVERLAP = 0.6
 # Longer quotes are shown cut, with "…": the list is for spotting, the article has the whole passage.
 QUOTE_SHOWN_WORDS = 25
-# Capitalised in English but not names; another article has them in its own language.
-_CALENDAR_WORDS = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
 _TLDS = "de|it|com|net|org|eu|info|news|at|ch|fr|es|nl|pt|uk|us|io|tv|media"
 _DOMAIN = re.compile(
     rf"(?:https?://)?(?:www\.)?(?P<domain>(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_TLDS}))(?![\w.-]*\w)",
@@ -113,7 +102,7 @@ def _facts_of(view: SourceView, others: list[SourceView]) -> list[tuple[str, str
             words = mention.surface.split()
             shown = " ".join(words[:QUOTE_SHOWN_WORDS]) + (" …" if len(words) > QUOTE_SHOWN_WORDS else "")
             found.setdefault(mention.token, ("quote", shown))
-    not_names = set(quote_words(view.author)) | _CALENDAR_WORDS
+    not_names = set(quote_words(view.author)) | CALENDAR_WORDS
     # Names from the English text only: in German every noun is capitalised and would pass for a name.
     for parts, surface in name_runs(view.english):
         whole = "".join(parts)

@@ -1,19 +1,16 @@
-"""Grouping articles into stories: pairwise similarity, then agglomerative clustering.
-"""
+"""Grouping articles into stories: pairwise similarity, then agglomerative clustering."""
 from __future__ import annotations
 
 from typing import Sequence
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.records import title_and_text
 from pipeline.text.names import extract_anchors
+from pipeline.text.similarity import tfidf_cosine
 
 GROUPING_METHOD = "tf-idf cosine of original-text anchors OR English text, average linkage"
-
-
 # An English term found in more than half of the articles cannot tell stories apart; dropping such terms
 # also silences a broken or random model that emits the same few words for every input.
 ENGLISH_MAX_DF = 0.5
@@ -28,9 +25,9 @@ def similarity_matrix(rows: Sequence[dict]) -> np.ndarray:
     anchor_docs = [extract_anchors(title_and_text(row.get('title'), row.get('text'))) for row in rows]
     english_docs = [title_and_text(row.get('title_en'), row.get('text_en')) for row in rows]
     combined = np.zeros((len(rows), len(rows)))
-    for view in (_cosine_tfidf(anchor_docs), _cosine_tfidf(english_docs, max_df=ENGLISH_MAX_DF)):
-        if view is not None:
-            combined = 1.0 - (1.0 - combined) * (1.0 - np.clip(view, 0.0, 1.0))
+    english_view = tfidf_cosine(english_docs, max_df=ENGLISH_MAX_DF, token_pattern=r"(?u)\b[^\W\d_]{3,}\b")
+    for view in (tfidf_cosine(anchor_docs), english_view):
+        combined = 1.0 - (1.0 - combined) * (1.0 - np.clip(view, 0.0, 1.0))
     np.fill_diagonal(combined, 1.0)
     return combined
 
@@ -48,23 +45,3 @@ def cluster_articles(similarity: np.ndarray, threshold: float) -> list[list[int]
     for index, label in enumerate(labels):
         clusters.setdefault(int(label), []).append(index)
     return list(clusters.values())
-
-
-def _cosine_tfidf(documents: list[str] | list[list[str]], max_df: float = 1.0) -> np.ndarray | None:
-    """Cosine similarity of TF-IDF vectors; None when the view has nothing to compare and abstains."""
-    if not documents:
-        return None
-    pre_tokenised = isinstance(documents[0], list)
-    vectorizer = TfidfVectorizer(
-        analyzer=(lambda tokens: tokens) if pre_tokenised else "word",
-        stop_words=None if pre_tokenised else "english",
-        token_pattern=None if pre_tokenised else r"(?u)\b[^\W\d_]{3,}\b",
-        sublinear_tf=True,
-        max_df=max_df,
-    )
-    try:
-        matrix = vectorizer.fit_transform(documents)
-    except ValueError:
-        # No anchors at all, or every English term too common: nothing to compare.
-        return None
-    return (matrix @ matrix.T).toarray()

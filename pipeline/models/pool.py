@@ -1,5 +1,4 @@
-"""The models a stage uses, loaded once on first use and freed when the stage is done.
-"""
+"""The models a stage uses, loaded once on first use and freed when the stage is done."""
 from __future__ import annotations
 
 import gc
@@ -33,8 +32,6 @@ def _load_ctranslate2(location: ModelLocation, device: str, num_beams: int, opti
 
 
 GeneratorFactory = Callable[[ModelLocation, str, int, BackendOptions], Seq2SeqGenerator]
-
-
 BACKENDS: dict[str, GeneratorFactory] = {
     "transformers": lambda location, device, num_beams, options: TransformersGenerator(location, device, num_beams),
     "ctranslate2": _load_ctranslate2,

@@ -13,8 +13,6 @@ from pipeline.models.generators import Seq2SeqGenerator
 from pipeline.text.sentences import split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
-
-
 SUMMARY_LANGUAGE = "en"
 
 

@@ -1,5 +1,4 @@
-"""Language identification of a text: py3langid behind the rules described in stages/detect.py.
-"""
+"""Language identification of a text: py3langid behind the rules described in stages/detect.py."""
 from __future__ import annotations
 
 import logging
@@ -12,27 +11,16 @@ from pipeline.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-
 UNDETERMINED = "und"
-
-
 # py3langid's label for "no linguistic content" (numbers, symbols): not a language outside the set.
 NO_LANGUAGE = "zxx"
-
-
 # Sentence ends (also before a closing quote) and line breaks split the text. Colons do not: in
 # headlines ("Netflix of Disney+: wat kies je?") both halves are needed to tell the language.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"“”»«’)])\s+|\n+")
-
-
 _LETTER = re.compile(r"[^\W\d_]")
-
-
 # Pieces shorter than this are joined to the next one: a 3-word fragment ("Anzeige", "Dr. Meier") says
 # little on its own, while a whole quoted sentence is long enough to be weighed separately.
 MIN_CHUNK_LETTERS = 40
-
-
 # Another language must outweigh all the others together before the article is called foreign: below
 # that, short headlines in a configured language lose too often to a neighbour (gl for es, ca for it).
 OUT_OF_SET_MAJORITY = 0.5

@@ -1,44 +1,17 @@
-"""Date and author stated in an article's header (a `date` token, a byline line).
-"""
+"""Date and author stated in an article's header (a `date` token, a byline line)."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date as Date
+
+from pipeline.text.numbers import parse_date
 
 _DATE_TOKEN = re.compile(r"\A\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)(?=\s|\Z)[ \t]*", re.IGNORECASE)
-
-
 _BYLINE = re.compile(r"(?P<author>[^|·•,\d]{3,60}?)\s*(?:[|·•,]|\s[–—-]\s)\s*(?P<date>.{6,40})")
 
 
 _BYLINE_SEARCH_LINES = 12
-
-
 _MAX_AUTHOR_WORDS = 6
-
-
-_MONTH_NAMES = {
-    "en": "january february march april may june july august september october november december",
-    "de": "januar februar märz april mai juni juli august september oktober november dezember",
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
-}
-
-
-_MONTHS = {
-    name[:length]: number
-    for names in _MONTH_NAMES.values()
-    for number, name in enumerate(names.split(), start=1)
-    for length in (3, len(name))
-} | {"jänner": 1, "sept": 9}
-
-
-_DATE_PATTERNS = (
-    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
-    re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"),
-    re.compile(r"(?P<d>\d{1,2})\.?\s+(?P<m>[^\W\d_]{3,})\.?\s+(?P<y>\d{4})"),  # 26 Luglio 2023, 26. Juli 2023
-    re.compile(r"(?P<m>[^\W\d_]{3,})\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})"),  # July 26, 2023
-)
 
 
 @dataclass(frozen=True)
@@ -62,19 +35,6 @@ def extract_metadata(text: str) -> ArticleMetadata:
             author, byline_date = byline
             return ArticleMetadata(byline_date, author, "\n".join(lines[:index] + lines[index + 1:]))
     return ArticleMetadata(date, "", text)
-
-
-def parse_date(text: str) -> str:
-    """The first day-month-year date in `text` as ISO `YYYY-MM-DD` (German, English, Italian months)."""
-    for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            month = match["m"]
-            number = int(month) if month.isdigit() else _MONTHS.get(month.casefold())
-            try:
-                return Date(int(match["y"]), number or 0, int(match["d"])).isoformat()
-            except ValueError:
-                continue
-    return ""
 
 
 def _parse_byline(line: str) -> tuple[str, str] | None:

@@ -1,4 +1,4 @@
-"""Language-independent anchors of a text: amounts, names and quotes, with where each was found.
+"""Language-independent anchors of a text: names and quotes (amounts are in `text.numbers`).
 
 Grouping compares the normalised tokens across languages ("300.000 Dollar" and "$300,000" are one
 amount); the digest also shows the text as it was written, so every mention keeps its surface form.
@@ -9,21 +9,10 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from pipeline.text.numbers import extract_amounts
+
 MAX_NAME_NGRAM = 3
 
-_MULTIPLIERS = {
-    "k": 1e3, "mila": 1e3, "tausend": 1e3, "thousand": 1e3, "tsd": 1e3,
-    "mio": 1e6, "million": 1e6, "millions": 1e6, "millionen": 1e6, "milione": 1e6, "milioni": 1e6,
-    "mrd": 1e9, "milliarde": 1e9, "milliarden": 1e9, "miliardo": 1e9, "miliardi": 1e9, "billion": 1e9,
-}
-_AMOUNT = re.compile(
-    r"(?<![\w.,])(?P<int>\d{1,3}(?P<sep>[.,\u00a0\u202f'’])\d{3}(?:(?P=sep)\d{3})*|\d+)(?!\d)"
-    r"(?:[.,](?P<frac>\d{1,2})(?!\d))?"
-    r"(?:(?P<k>k)(?![^\W\d_])|\s?(?P<word>" + "|".join(sorted(_MULTIPLIERS, key=len, reverse=True)) + r")\.?)?"
-    r"(?P<pct>\s?(?:%|prozent\b|per\s?cento\b|per\s?cent\b))?"
-    r"(?![^\W_])",
-    re.IGNORECASE,
-)
 _WORD = re.compile(r"[^\W\d_]\w*(?:[-'’]\w+)*")
 _QUOTES_AND_BRACKETS = " \t\"'„“”«»‚‘’()[]*–—-"
 # German „…“, English “…” and "…", Italian and French «…»; Italian sources often close with “ as well.
@@ -32,8 +21,8 @@ _QUOTE_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
-class Mention:
-    token: str  # normalised: "num:300000", "pct:87", "sagaftra", "quote:was soll der"
+class Quote:
+    token: str  # normalised: "quote:was soll der"
     surface: str  # as written in the text
 
 
@@ -42,36 +31,12 @@ def extract_anchors(text: str) -> list[str]:
     return extract_amounts(text) + extract_names(text)
 
 
-def extract_amounts(text: str) -> list[str]:
-    """"300.000", "300,000", "$300k" and "300mila" all give "num:300000"; "87 %" gives "pct:87"."""
-    return [mention.token for mention in amount_mentions(text)]
-
-
-def amount_mentions(text: str) -> list[Mention]:
-    mentions = []
-    for match in _AMOUNT.finditer(text):
-        digits = re.sub(r"\D", "", match["int"])
-        value = float(f"{digits}.{match['frac'] or 0}")
-        multiplier = match["k"] or match["word"]
-        value *= _MULTIPLIERS[multiplier.lower()] if multiplier else 1
-        if match["pct"]:
-            mentions.append(Mention(f"pct:{value:g}", match.group().strip()))
-        elif value >= 100 and not _looks_like_year(match, value):
-            mentions.append(Mention(f"num:{round(value)}", match.group().strip()))
-    return mentions
-
-
 def extract_names(text: str) -> list[str]:
     """Capitalised words, acronyms and their runs (up to 3 parts), case- and hyphen-insensitive.
 
     "SAG-AFTRA", "Sag-Aftra" and "Sag Aftra" all give "sag", "aftra" and "sagaftra".
     """
     return [token for parts, _ in name_runs(text) for token in _ngrams(parts)]
-
-
-def name_mentions(text: str) -> list[Mention]:
-    """Each whole run of name parts once: "Screen Actors Guild" gives one mention, "screenactorsguild"."""
-    return [Mention("".join(parts), surface) for parts, surface in name_runs(text)]
 
 
 def name_runs(text: str) -> Iterator[tuple[list[str], str]]:
@@ -95,25 +60,19 @@ def name_runs(text: str) -> Iterator[tuple[list[str], str]]:
         yield run, text[run_start:previous_end]
 
 
-def quote_mentions(text: str, min_words: int = 3) -> list[Mention]:
+def quote_mentions(text: str, min_words: int = 3) -> list[Quote]:
     """Quoted passages of at least `min_words` words; the token is their lowercased words."""
     mentions = []
     for match in _QUOTE.finditer(text):
         quoted = next(group for group in match.groups() if group is not None).strip()
         words = quote_words(quoted)
         if len(words) >= min_words:
-            mentions.append(Mention("quote:" + " ".join(words), quoted))
+            mentions.append(Quote("quote:" + " ".join(words), quoted))
     return mentions
 
 
 def quote_words(text: str) -> list[str]:
     return [word.casefold() for word in _QUOTE_WORD.findall(text)]
-
-
-def _looks_like_year(match: re.Match, value: float) -> bool:
-    # Publication years link unrelated articles from the same period, so plain years are not anchors.
-    plain = not (match["sep"] or match["frac"] or match["k"] or match["word"])
-    return plain and len(match["int"]) == 4 and 1900 <= value <= 2099
 
 
 def _starts_sentence(text: str, start: int) -> bool:

@@ -7,11 +7,16 @@ number of digits it is a decimal point ("3,5", "3.25"). This reads German, Itali
 the price of misreading the rare decimal with three places ("3,141"). English number words
 ("thirty-five") count as matches, never as claims: translators spell out small numbers, and "one of
 the actors" is no figure to check.
+
+This is the one parser of amounts and dates: the check stage compares mentions (`find_mentions`),
+grouping and the digest's facts compare amounts (`amount_mentions`), and ingest reads a byline's date
+(`parse_date`).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date as Date
 from decimal import Decimal
 from typing import Iterable
 
@@ -28,6 +33,9 @@ _ABBREVIATIONS = {"Jan": 1, "Feb": 2, "Mär": 3, "Mar": 3, "Apr": 4, "Jun": 6, "
 _MONTH_NUMBER.update({"jänner": 1, **{abbreviation.casefold(): n for abbreviation, n in _ABBREVIATIONS.items()}})
 # German and Italian names in any case ("luglio", "Luglio"); English names and abbreviations only
 # capitalised, so that "may" the verb and "mar" the sea are never months.
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
+# Month and weekday names, casefolded: capitalised words that are not names of people or places.
+CALENDAR_WORDS = frozenset(" ".join([*_MONTH_NAMES.values(), _WEEKDAYS]).casefold().split())
 _ANY_CASE = {"jänner", *_MONTH_NAMES["de"].casefold().split(), *_MONTH_NAMES["it"].split()}
 _CAPITALISED = {*_MONTH_NAMES["en"].split(), *_ABBREVIATIONS} - {name.capitalize() for name in _ANY_CASE}
 _MONTH = (
@@ -58,6 +66,9 @@ _NUMBER = re.compile(
     r"(?![^\W\d_])",
     re.IGNORECASE,
 )
+_PERCENT = re.compile(r"\s?(?:%|prozent\b|per\s?cento\b|per\s?cent\b)", re.IGNORECASE)
+# Amounts below this say little about which story an article tells ("3 people", "2 weeks").
+MIN_AMOUNT = 100
 
 _UNITS = "one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -87,16 +98,46 @@ class Mention:
 
 def find_mentions(text: str) -> list[Mention]:
     """Every date, then every number outside the dates, written with digits."""
-    dates: list[Mention] = []
-
-    def take_date(match: re.Match) -> str:
-        dates.append(Mention("date", _date_value(match), match.group()))
-        # Blank the date out, so its day and year are not read again as numbers ("26.07" as 26.07).
-        return " " * len(match.group())
-
-    rest = _DATE.sub(take_date, text)
+    dates, rest = _take_dates(text)
     numbers = [Mention("number", _number_value(match), match.group().strip()) for match in _NUMBER.finditer(rest)]
     return dates + numbers
+
+
+@dataclass(frozen=True)
+class Amount:
+    token: str  # "num:300000" or "pct:87": the same for every written form of the value
+    surface: str  # as written
+
+
+def amount_mentions(text: str) -> list[Amount]:
+    """The amounts that can tell stories apart: percentages, and numbers of at least MIN_AMOUNT that are
+    neither dates nor plain years (publication years link unrelated articles of the same period)."""
+    _, rest = _take_dates(text)
+    amounts = []
+    for match in _NUMBER.finditer(rest):
+        value = _number_value(match)
+        percent = _PERCENT.match(rest, match.end())
+        if percent:
+            amounts.append(Amount(f"pct:{value}", rest[match.start():percent.end()].strip()))
+        elif Decimal(value) >= MIN_AMOUNT and not _is_plain_year(match):
+            amounts.append(Amount(f"num:{round(Decimal(value))}", match.group().strip()))
+    return amounts
+
+
+def extract_amounts(text: str) -> list[str]:
+    """"300.000", "300,000", "$300k" and "300mila" all give "num:300000"; "87 %" gives "pct:87"."""
+    return [amount.token for amount in amount_mentions(text)]
+
+
+def parse_date(text: str) -> str:
+    """The first complete calendar date in `text` as ISO `YYYY-MM-DD`; "" when there is none."""
+    for mention in _take_dates(text)[0]:
+        if "?" not in mention.value:
+            try:
+                return Date.fromisoformat(mention.value).isoformat()
+            except ValueError:  # 31.02.2023
+                continue
+    return ""
 
 
 def missing_mentions(claims: Iterable[Mention], *texts: str) -> list[Mention]:
@@ -129,6 +170,23 @@ def spelled_numbers(text: str) -> set[str]:
         multiplier = {"hundred": 100, **_MULTIPLIERS}.get((match["word"] or "").lower(), 1)
         values.add(str(value * multiplier))
     return values
+
+
+def _take_dates(text: str) -> tuple[list[Mention], str]:
+    """The dates of `text`, and the text with them blanked out, so that a date's day and year are not read
+    again as numbers ("26.07" as 26.07)."""
+    dates: list[Mention] = []
+
+    def take_date(match: re.Match) -> str:
+        dates.append(Mention("date", _date_value(match), match.group()))
+        return " " * len(match.group())
+
+    return dates, _DATE.sub(take_date, text)
+
+
+def _is_plain_year(match: re.Match) -> bool:
+    plain = not (match["sep"] or match["frac"] or match["k"] or match["word"])
+    return plain and len(match["int"]) == 4 and 1900 <= int(match["int"]) <= 2099
 
 
 def _number_value(match: re.Match) -> str:

@@ -1,5 +1,4 @@
-"""Paragraphs and sentences (pysbd, per language), the units every stage cuts text into.
-"""
+"""Paragraphs and sentences (pysbd, per language), the units every stage cuts text into."""
 from __future__ import annotations
 
 from functools import lru_cache
