@@ -20,7 +20,7 @@ import trafilatura
 
 from pipeline.config import IngestConfig
 from pipeline.errors import ArticleError, ConfigError
-from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, title_and_text
 from pipeline.text.metadata import extract_metadata
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def _extract_html(html: str, relative: str) -> dict[str, str]:
     text = document.text
     # The headline usually sits outside the extracted body; keep it so that clean can find the title.
     if document.title and not text.startswith(document.title):
-        text = f"{document.title}\n\n{text}"
+        text = title_and_text(document.title, text)
     stated = extract_metadata(text)
     return {"raw_text": text, "date": document.date or stated.date, "author": document.author or stated.author}
 
