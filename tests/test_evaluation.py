@@ -62,10 +62,20 @@ def test_a_translation_that_breaks_the_paragraphs_fails_loudly() -> None:
         translate_lines(REFERENCES[:3], "de", _config(), FakePool(echo=NewlineGenerator(max_input_tokens=30)))
 
 
-def test_rouge_is_1_on_identical_pairs_and_lower_otherwise() -> None:
+def test_rouge_is_the_mean_stemmed_f1_of_the_pairs() -> None:
     summaries = ["Netflix offers $900,000 for an AI job.", "Actors are striking in Hollywood."]
     assert score_summaries(summaries, summaries) == {"rouge1": 1.0, "rouge2": 1.0, "rougeL": 1.0}
-    assert score_summaries(["Netflix offers a job.", "Writers strike."], summaries)["rouge2"] < 1
+    # By hand. Pair 1, 5 of the reference's 6 words in another order: unigrams P 5/5 R 5/6 F 10/11;
+    # bigrams 'on the', 'the mat', 'the cat' P 3/4 R 3/5 F 2/3; longest common subsequence 'on the mat'
+    # P 3/5 R 3/6 F 6/11. Pair 2, equal only after Porter stemming (actor, strike): P 2/3 R 2/2 F 4/5,
+    # no common bigram, LCS 2 so F 4/5. Scores are the means over the two pairs.
+    predictions = ["on the mat the cat", "Actors are striking."]
+    references = ["the cat sat on the mat", "actor strikes"]
+    assert score_summaries(predictions, references) == {
+        "rouge1": round((10 / 11 + 4 / 5) / 2, 4),
+        "rouge2": round((2 / 3 + 0) / 2, 4),
+        "rougeL": round((6 / 11 + 4 / 5) / 2, 4),
+    }
 
 
 def test_detection_report_counts_languages_buckets_and_confusions() -> None:
