@@ -1,6 +1,8 @@
 """The summarize stage's plumbing: long texts are summarized chunk by chunk, then once more."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from datasets import Dataset
 
@@ -22,15 +24,45 @@ def test_short_text_is_summarized_in_one_call() -> None:
     assert len(generator.calls) == 1
 
 
-def test_long_text_is_summarized_in_rounds_and_every_chunk_is_read() -> None:
-    generator = ShrinkingGenerator(max_input_tokens=12, keep=3)
-    text = _sentences(40)  # 200 words against a 12-word limit
+class SerialGenerator(EchoGenerator):
+    """'Summarizes' a chunk as its first two words and a serial number, so that each summary is unique and a
+    test can follow it into the next round; records every (input, output) pair in call order."""
+
+    def __init__(self, max_input_tokens: int = 12):
+        super().__init__(max_input_tokens)
+        self.pairs: list[tuple[str, str]] = []
+
+    def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
+        outputs = [" ".join(text.split()[:2]) + f" s{len(self.pairs) + n}." for n, text in enumerate(texts)]
+        self.pairs += zip(super().generate(texts, max_new_tokens), outputs)
+        return outputs
+
+
+def test_two_chunks_are_summarized_and_their_summaries_summarized_once_more() -> None:
+    generator = SerialGenerator(max_input_tokens=12)
+    text = "Alpha one two three. Beta four five six.\n\nGamma seven eight nine. Delta ten eleven twelve."
+    assert summarize_texts([text], generator, CONFIG) == ["Alpha one s2."]
+    assert generator.pairs == [
+        ("Alpha one two three. Beta four five six.", "Alpha one s0."),
+        ("Gamma seven eight nine. Delta ten eleven twelve.", "Gamma seven s1."),
+        ("Alpha one s0. Gamma seven s1.", "Alpha one s2."),
+    ]
+
+
+def test_long_text_is_summarized_in_rounds_and_every_sentence_and_summary_is_read() -> None:
+    generator = SerialGenerator(max_input_tokens=12)
+    text = "\n\n".join(_sentences(10).replace("Sentence ", f"P{p}-") for p in range(4))  # 200 words, limit 12
     [summary] = summarize_texts([text], generator, CONFIG)
-    first_round = generator.calls[0]
-    assert " ".join(first_round) == text  # the first round saw all of it, nothing cut
-    assert len(generator.calls) > 2  # chunks, then summaries of summaries, then one final call
-    assert generator.calls[-1] == [generator.calls[-1][0]]
-    assert summary and len(summary.split()) <= 4
+    inputs = [chunk for chunk, _ in generator.pairs]
+    outputs = [output for _, output in generator.pairs]
+    # Each sentence of the text reaches exactly one chunk.
+    for sentence in re.findall(r"P\d-\d says what happened\.", text):
+        assert sum(sentence in chunk for chunk in inputs) == 1, sentence
+    # Rounds go on until the summaries fit one chunk: every summary but the final one is read again, once.
+    for index, output in enumerate(outputs[:-1]):
+        assert sum(output in chunk for chunk in inputs[index + 1 :]) == 1, output
+    later_rounds = [chunk for chunk in inputs if "what happened" not in chunk]
+    assert len(later_rounds) > 1 and summary == outputs[-1] and summary.startswith("P0-0 says ")
 
 
 def test_rows_not_ok_get_an_empty_summary_and_no_model_is_loaded() -> None:
@@ -40,13 +72,14 @@ def test_rows_not_ok_get_an_empty_summary_and_no_model_is_loaded() -> None:
     assert result[0]["summary"] == "" and pool.requested == []
 
 
-def test_stage_summarizes_every_ok_article() -> None:
+def test_stage_gives_each_ok_article_the_summary_of_its_own_text() -> None:
     rows = [
-        {"id": "a", "status": "ok", "problem": "", "text_en": _sentences(3)},
-        {"id": "b", "status": "ok", "problem": "", "text_en": _sentences(30)},
+        {"id": "a", "status": "ok", "problem": "", "text_en": "Alpha posts a job. It pays well."},
+        {"id": "x", "status": "failed", "problem": "unreadable", "text_en": ""},
+        {"id": "b", "status": "ok", "problem": "", "text_en": _sentences(30).replace("Sentence", "Beta")},
     ]
-    result = summarize(Dataset.from_list(rows), CONFIG, FakePool(shrink=ShrinkingGenerator(12))).to_list()
-    assert all(row["summary"] for row in result)
+    result = summarize(Dataset.from_list(rows), CONFIG, FakePool(shrink=SerialGenerator(12))).to_list()
+    assert [re.sub(r"s\d+\.$", "", row["summary"]) for row in result] == ["Alpha posts ", "", "Beta 0 "]
 
 
 def test_chunk_summaries_that_do_not_shrink_become_the_summary_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
