@@ -1,6 +1,7 @@
 """The tiny random models load and behave like the hub checkpoints they stand in for."""
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,10 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from pipeline.config import load_config
+from pipeline.config import RuntimeConfig, load_config
+from pipeline.errors import PipelineError
+from pipeline.models.generators import TransformersGenerator
+from pipeline.models.pool import ModelPool
 from tests.tiny_models import CORPUS_DIR, build_marian, read_corpus_by_language
 
 GERMAN = "Die Schauspieler streiken, während Netflix eine Stelle für 900.000 Dollar ausschreibt."
@@ -25,6 +29,8 @@ ITALIAN = "Lo sciopero degli attori è iniziato da poco più di dieci giorni."
 SENTENCES = {"de": [GERMAN, "Hollywood streikt."], "it": [ITALIAN, "Netflix offre un lavoro."]}
 SENTENCES["summarizer"] = [GERMAN, ITALIAN]
 MAX_LENGTH = {"de": 512, "it": 512, "summarizer": 1024}
+CONFIG_KEY = {"de": "translate.models.de", "it": "translate.models.it", "summarizer": "summarize.model"}
+LONG_TEXT = " ".join(path.read_text(encoding="utf-8") for path in sorted(CORPUS_DIR.glob("*.txt")))
 MODEL_CLASS = {"de": MarianMTModel, "it": MarianMTModel, "summarizer": BartForConditionalGeneration}
 # transformers 5 returns RobertaTokenizer, of which both BART names are aliases; 4.x returns BartTokenizerFast.
 TOKENIZER_CLASSES = {
@@ -68,17 +74,43 @@ def test_tokenizer_round_trip(loaded: Loaded, name: str, sentence: str) -> None:
     assert tokenizer.decode(ids, skip_special_tokens=True) == sentence
 
 
+def _text_of_tokens(generator: TransformersGenerator, count: int) -> str:
+    """The longest start of the corpus, in whole words, that the generator counts as `count` tokens at most."""
+    words = LONG_TEXT.split()
+    fitting = bisect.bisect_right(
+        range(len(words) + 1), count, key=lambda size: generator.count_tokens([" ".join(words[:size])])[0]
+    ) - 1
+    return " ".join(words[:fitting])
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_generate_on_a_batch_of_two(loaded: Loaded, name: str) -> None:
-    tokenizer, model = loaded[name]
-    batch = tokenizer(SENTENCES[name], return_tensors="pt", padding=True)
-    with torch.inference_mode():
-        output = model.generate(**batch, max_new_tokens=8, num_beams=1)
-    assert output.dtype == torch.long
-    # One decoder start token, then at most max_new_tokens.
-    assert output.shape[0] == 2 and 2 <= output.shape[1] <= 1 + 8
-    assert int(output.max()) < model.config.vocab_size
-    assert all(isinstance(text, str) for text in tokenizer.batch_decode(output, skip_special_tokens=True))
+def test_product_loading_path_generates_at_the_input_limit_within_the_output_budget(
+    tiny_models: dict[str, Path], name: str
+) -> None:
+    generator = ModelPool(RuntimeConfig(device="cpu")).get(str(tiny_models[name]), None, CONFIG_KEY[name], 1)
+    assert type(generator) is TransformersGenerator and generator.location.source == "local folder"
+    # Room for the special tokens every input gets: </s>, and <s> too for BART.
+    assert generator.max_input_tokens == MAX_LENGTH[name] - 2
+    at_limit = _text_of_tokens(generator, generator.max_input_tokens)
+    counted = generator.count_tokens([at_limit])[0]
+    assert generator.max_input_tokens - 5 <= counted <= generator.max_input_tokens
+    shapes: list[tuple[int, int]] = []
+    generate = generator.model.generate
+
+    def recording_generate(**inputs: torch.Tensor) -> torch.Tensor:
+        output = generate(**inputs)
+        shapes.append((inputs["input_ids"].shape[1], output.shape[1]))
+        return output
+
+    generator.model.generate = recording_generate
+    outputs = generator.generate([at_limit, SENTENCES[name][1]], max_new_tokens=8, min_new_tokens=8)
+    assert len(outputs) == 2
+    # With its special tokens the longest input still fits the model's positions; exactly 8 new tokens
+    # follow the decoder start token.
+    [(input_length, output_length)] = shapes
+    assert counted < input_length <= MAX_LENGTH[name] and output_length == 1 + 8
+    with pytest.raises(PipelineError, match="exceeds"):
+        generator.generate([f"{at_limit} {at_limit}"], max_new_tokens=8)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -91,8 +123,7 @@ def test_model_max_length_matches_the_real_checkpoint(loaded: Loaded, name: str)
 @pytest.mark.parametrize("name", NAMES)
 def test_long_text_is_not_truncated_when_asked(loaded: Loaded, name: str) -> None:
     tokenizer, _ = loaded[name]
-    long_text = " ".join(path.read_text(encoding="utf-8") for path in sorted(CORPUS_DIR.glob("*.txt")))
-    ids = tokenizer(long_text, truncation=False)["input_ids"]
+    ids = tokenizer(LONG_TEXT, truncation=False)["input_ids"]
     assert len(ids) > MAX_LENGTH[name] >= 512
 
 
