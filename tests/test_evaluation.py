@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.config import DetectConfig, PipelineConfig, TranslateConfig
 from pipeline.errors import InputFileError, PipelineError
+from pipeline.eval import evaluation
 from pipeline.eval.evaluation import (
     LINES_PER_DOCUMENT,
     detection_report,
@@ -130,16 +131,41 @@ def test_eval_translate_refuses_files_of_different_length(tiny_config_file: Path
     assert "ref.en: 1 lines, but" in result.output and "Fix:" in result.output
 
 
-def test_eval_summarize_and_detect_commands(tiny_config_file: Path, tmp_path: Path) -> None:
+def test_eval_summarize_scores_each_lines_summary_against_its_own_reference(
+    tiny_config_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = (EVAL_DATA / "summaries.jsonl").read_text(encoding="utf-8").splitlines(True)[:3]
     pairs = tmp_path / "pairs.jsonl"
-    pairs.write_text("".join((EVAL_DATA / "summaries.jsonl").read_text(encoding="utf-8").splitlines(True)[:2]), "utf-8")
+    pairs.write_text("".join(lines), encoding="utf-8")
+    records = [json.loads(line) for line in lines]
+    fed: list[str] = []
+
+    def summarize_as_the_references(articles: list[str], *_: object, **__: object) -> list[str]:
+        # A summarizer that writes the reference of each article it is given, so only misalignment lowers ROUGE.
+        fed.extend(articles)
+        by_article = {record["article"]: record["summary"] for record in records}
+        return [by_article[article] for article in articles]
+
+    monkeypatch.setattr(evaluation, "summarize_texts", summarize_as_the_references)
     out = tmp_path / "rouge.json"
     result = runner.invoke(app, ["eval", "summarize", str(pairs), "--json", str(out), "-c", str(tiny_config_file)],
                            catch_exceptions=False)
     assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text(encoding="utf-8"))
-    assert scores["pairs"] == 2 and 0 <= scores["rougeL"] <= 1 and 0 <= scores["faithful_share"] <= 1
+    assert fed == [record["article"] for record in records]
+    assert (scores["pairs"], scores["rouge1"], scores["rouge2"], scores["rougeL"]) == (3, 1.0, 1.0, 1.0)
+    # The summaries are the references, so the faithfulness check must judge both alike, line by line.
+    assert scores["faithful_share"] == scores["reference_faithful_share"] == round(1 - len(scores["unfaithful"]) / 3, 4)
+    assert all(entry["summary"] == records[entry["line"] - 1]["summary"] for entry in scores["unfaithful"])
+
+
+def test_eval_detect_command_reports_accuracy(tiny_config_file: Path, tmp_path: Path) -> None:
     lid = tmp_path / "lid.tsv"
-    lid.write_text("language\ttext\nen\tThe government passed a new law on Tuesday.\n", encoding="utf-8")
-    result = runner.invoke(app, ["eval", "detect", str(lid), "-c", str(tiny_config_file)], catch_exceptions=False)
+    lid.write_text("language\ttext\nen\tThe government passed a new law on Tuesday.\n"
+                   "de\tDie Regierung hat am Dienstag ein neues Gesetz beschlossen.\n", encoding="utf-8")
+    out = tmp_path / "lid.json"
+    result = runner.invoke(app, ["eval", "detect", str(lid), "--json", str(out), "-c", str(tiny_config_file)],
+                           catch_exceptions=False)
     assert result.exit_code == 0 and "1.000" in result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["accuracy"] == {"texts": 2, "correct": 2, "accuracy": 1.0}
