@@ -4,6 +4,7 @@ Any config key can be overridden with `--set section.key=value` or spaCy-style `
 """
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from pathlib import Path
@@ -223,7 +224,7 @@ def convert_models_cli(ctx: typer.Context, config: ConfigOption = None, sets: Se
     Console().print(table)
 
 
-eval_app = typer.Typer(help="Measure output quality on reference data: BLEU/chrF, ROUGE, detection accuracy.",
+eval_app = typer.Typer(help="Measure output quality on reference data: BLEU/chrF, ROUGE, detection accuracy, boilerplate.",
                        no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Also write the results to this JSON file")]
@@ -305,6 +306,24 @@ def eval_detect_cli(
         return evaluate_detection(settings.detect, file)
 
     _evaluate(ctx, config, sets, None, verbose, json_path, measure, detection_tables)
+
+
+@eval_app.command("clean", context_settings=EXTRA_ARGS)
+def eval_clean_cli(
+    ctx: typer.Context,
+    pages: Annotated[Path, typer.Argument(metavar="PAGES", help="Folder of NAME.txt (scraped text) and NAME.html pages")],
+    gold: Annotated[Path, typer.Argument(metavar="GOLD.json", help="Per NAME: lang, must_contain/must_not_contain or gold_text")],
+    json_path: JsonOption = None,
+    config: ConfigOption = None,
+    sets: SetOption = [],
+    verbose: VerboseOption = False,
+) -> None:
+    """Boilerplate snippets kept and dropped, and token F1, of the clean stage on scraped pages, next to trafilatura's."""
+    from pipeline.eval.cleaning import evaluate_cleaning
+    from pipeline.eval.report import cleaning_tables
+
+    measure = functools.partial(evaluate_cleaning, pages_dir=pages, gold_path=gold)
+    _evaluate(ctx, config, sets, None, verbose, json_path, measure, cleaning_tables)
 
 
 cache_app = typer.Typer(help="Inspect and prune the per-article result cache (<cache_dir>/stages.sqlite).", no_args_is_help=True)

@@ -37,6 +37,7 @@ class IngestConfig(Section):
     extensions: list[str] = [".txt", ".md", ".html", ".htm"]
     max_file_mb: float = Field(5.0, gt=0)
     fallback_encodings: list[str] = ["cp1252", "latin-1"]
+    repeated_line_articles: int = Field(3, ge=2)
 
 
 class CleanConfig(Section):

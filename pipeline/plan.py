@@ -44,7 +44,7 @@ ARTICLE_STAGES: tuple[ArticleStage, ...] = (
     ArticleStage(
         "clean",
         version=clean_stage.VERSION,
-        reads=("raw_text", "format"),
+        reads=("raw_text", "format", "repeated_lines"),
         writes=("title", "text", "removed_lines", "status", "problem"),
         apply=lambda table, config, models: clean_stage.clean(table, config.clean),
         extra_fingerprint=lambda config: _file_hash(clean_stage.rules_path(config.clean)),

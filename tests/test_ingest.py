@@ -236,7 +236,7 @@ def test_empty_corpus_gives_an_empty_table_with_all_columns(tmp_path: Path) -> N
     table = ingest(tmp_path, IngestConfig())
     assert len(table) == 0
     assert table.column_names == [
-        "id", "path", "content_hash", "raw_text", "format", "date", "author", "status", "problem"
+        "id", "path", "content_hash", "raw_text", "format", "date", "author", "status", "problem", "repeated_lines"
     ]
 
 

@@ -60,3 +60,24 @@ def detection_tables(result: dict[str, Any]) -> list[RenderableType]:
     for entry in result["confusions"]:
         confusions.add_row(entry["gold"], entry["predicted"], str(entry["count"]))
     return [table, confusions] if result["confusions"] else [table, "no confusions"]
+
+
+def cleaning_tables(result: dict[str, Any]) -> list[RenderableType]:
+    table = Table(title=f"boilerplate cleaning: {result['pages']} pages of {result['pages_dir']}")
+    for column in ("system", "group", "pages", "kept", "dropped", "token F1", "ms/page"):
+        table.add_column(column, justify="left" if column in ("system", "group") else "right")
+    for system in ("txt", "html", "trafilatura", "untouched"):
+        scores = result[system]
+        groups = {"all": scores, **scores["per_language"]}
+        for group, score in groups.items():
+            shares = [f"{score[key]:.1%}" if score[key] is not None else "-" for key in ("kept", "dropped")]
+            f1 = f"{score['f1']:.3f}" if score["f1"] is not None else "-"
+            ms = f"{scores['ms_per_page']:.1f}" if group == "all" else ""
+            table.add_row(system if group == "all" else "", group, str(score["pages"]), *shares, f1, ms)
+        table.add_section()
+    lines: list[RenderableType] = [
+        table,
+        "kept: must-keep snippets in the body or the title; dropped: boilerplate snippets not in the body; "
+        "token F1 of the body against gold_text",
+    ]
+    return lines + [f"problem: {problem}" for problem in result["problems"]]

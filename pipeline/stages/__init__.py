@@ -3,7 +3,9 @@ article records (one row per article, keyed by `id`) and returns the table with 
 
 Columns, by the stage that adds them:
 - ingest: id, path (relative to the corpus, POSIX), content_hash, raw_text, format (txt|md|html),
-  date, author (empty string when unknown), status (ok|skipped|failed), problem (why, when not ok)
+  date, author (empty string when unknown), status (ok|skipped|failed), problem (why, when not ok),
+  repeated_lines (the article's lines found in `ingest.repeated_line_articles` unrelated articles of the
+  corpus: boilerplate for clean)
 - clean: title, text (paragraphs separated by a blank line), removed_lines
 - detect: language (ISO 639-1, "und" when unknown), language_confidence
 - translate: title_en, text_en, translated (False for articles already in the target language),

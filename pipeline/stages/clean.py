@@ -1,15 +1,15 @@
 """Clean: strip scraped boilerplate from each article, find its title, keep the article text.
 
-The boilerplate rules are data (configs/clean_rules.yaml, which documents each rule kind); this module is
-the small engine that applies them to the lines of an article. The date token and byline that ingest
+Scraped plain text goes through pipeline.text.boilerplate, which finds the article among the page's
+lines without knowing the site; HTML was already reduced to its main text by trafilatura in ingest. The
+rules of configs/clean_rules.yaml (data: general patterns, and any a user adds for a site) go first; the
+lines ingest found repeated across the corpus are boilerplate too. The date token and byline that ingest
 read as metadata are taken out of the text here.
 """
 from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,10 +21,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pipeline.config import DEFAULT_CONFIG_PATH, CleanConfig
 from pipeline.errors import ConfigError
 from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
+from pipeline.text.boilerplate import MainTextSettings, article_lines, is_prose, main_text_mask, page_language
 from pipeline.text.metadata import extract_metadata
+from pipeline.text.sentences import split_sentences
 
 # Part of this stage's cache key: raise it when its output for the same input changes.
-VERSION = 1
+VERSION = 2
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,18 @@ NEW_FEATURES = {
     "text": datasets.Value("string"),
     "removed_lines": datasets.Value("int32"),
 }
-
-_PROSE_END = re.compile(r"[.!?…][\"'“”»«)]*$")
-_FIRST_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-_MARKDOWN_BLOCK_START = re.compile(r"\s*(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s|```|\|)")
+# The format whose text is a whole scraped page: ingest reduces HTML to its main text (trafilatura), and
+# Markdown is taken as written (a list closing an article is not a menu).
+SCRAPED_FORMATS = ("txt",)
+# pysbd's languages among jusText's stoplist names, for the title's first sentence ("Dr.", "1. FC", "z. B.").
+SENTENCE_LANGUAGES = {
+    "Arabic": "ar", "Armenian": "hy", "Bulgarian": "bg", "Danish": "da", "Dutch": "nl", "English": "en",
+    "French": "fr", "German": "de", "Greek": "el", "Hindi": "hi", "Italian": "it", "Kazakh": "kk",
+    "Marathi": "mr", "Persian": "fa", "Polish": "pl", "Russian": "ru", "Slovak": "sk", "Spanish": "es",
+    "Urdu": "ur",
+}
+# The title's first sentence is looked for this far into the text: a title is short, pysbd is not linear.
+_TITLE_SEARCH_CHARS = 1000
 _TITLE_MIN_WORDS = 3
 
 
@@ -58,28 +68,25 @@ class RuleSet(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    drop_paragraphs: list[Regex] = []
     cut_after: list[Regex] = []
     strip_patterns: list[Regex] = []
     drop_lines: list[str] = []
     drop_patterns: list[Regex] = []
-    header_patterns: list[Regex] = []
 
 
 class _RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title_max_chars: int = Field(100, ge=10)
-    prose_min_chars: int = Field(100, ge=1)
+    main_text: MainTextSettings = MainTextSettings()
     rules: dict[str, RuleSet] = {}
 
 
 @dataclass(frozen=True)
 class CleanRules:
-    # Clean runs before language detection, so the sections of every language apply to every article.
-    rules: RuleSet
+    rules: RuleSet  # the sections merged: every section applies to every article
     title_max_chars: int
-    prose_min_chars: int
+    main_text: MainTextSettings
 
 
 @dataclass(frozen=True)
@@ -130,37 +137,48 @@ def load_rules(path: Path) -> CleanRules:
         kind: [rule for section in parsed.rules.values() for rule in getattr(section, kind)]
         for kind in RuleSet.model_fields
     }
-    return CleanRules(RuleSet(**merged), parsed.title_max_chars, parsed.prose_min_chars)
+    return CleanRules(RuleSet(**merged), parsed.title_max_chars, parsed.main_text)
 
 
-def clean_article(raw_text: str, text_format: str, rules: CleanRules) -> CleanedArticle:
-    """The title and boilerplate-free text of one article; `text_format` is ingest's txt|md|html."""
+def clean_article(raw_text: str, text_format: str, rules: CleanRules, repeated: frozenset[str] = frozenset()) -> CleanedArticle:
+    """The title and boilerplate-free text of one article; `text_format` is ingest's txt|md|html and
+    `repeated` the lines that ingest found in many articles of the corpus."""
     metadata = extract_metadata(raw_text)
-    body = _join_soft_breaks(metadata.body) if text_format == "md" else metadata.body
-    blocks = _split_blocks(body)
-    lines = _apply_rules(blocks, rules.rules)
+    lines_in = article_lines(raw_text, text_format)
+    page = article_lines(metadata.body, text_format)
+    lines = _apply_rules(page, rules.rules)
+    language = page_language(lines)
+    if text_format in SCRAPED_FORMATS:
+        keep = main_text_mask(lines, language, rules.main_text, repeated)
+    else:
+        keep = [line not in repeated for line in lines]
+    # The header: the lines before the article's first sentence, where scraped pages put the headline.
     header_end = next(
-        (index for index, line in enumerate(lines) if _is_prose(line, rules.prose_min_chars)), len(lines)
+        (index for index, line in enumerate(lines) if keep[index] and is_prose(line, rules.main_text.prose_min_chars)),
+        len(lines),
     )
-    header = [line for line in lines[:header_end] if not _matches(line, rules.rules.header_patterns)]
-    lines = header + lines[header_end:]
-    title, is_heading = _find_title(lines, header, rules.title_max_chars)
-    # A headline found as a line leaves the body; a title made from the first sentence stays in it.
-    kept = _drop_repeats(lines, already_used={title} if is_heading else set())
-    # Lines in: the metadata lines plus the body's, counting a rejoined markdown paragraph once.
-    lines_in = _count_lines(raw_text) - _count_lines(metadata.body) + sum(len(block) for block in blocks)
-    return CleanedArticle(title, "\n\n".join(kept), lines_in - len(kept))
+    body = [line for line, kept in zip(lines, keep) if kept]
+    title, is_heading = _find_title(page, lines[:header_end], body, language, rules.title_max_chars)
+    if is_heading:
+        # A headline found as a line leaves the body, and so do its variants in the header ("3. Headline"
+        # in breadcrumbs); a title made from the first sentence stays in it.
+        body = [
+            line for index, line in enumerate(lines)
+            if keep[index] and not (title in line and (line == title or index < header_end))
+        ]
+    kept = _drop_repeats(body)
+    return CleanedArticle(title, "\n\n".join(kept), len(lines_in) - len(kept) - is_heading)
 
 
 def _clean_batch(batch: dict[str, list[Any]], rules: CleanRules, min_chars: int) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {"title": [], "text": [], "removed_lines": []}
     statuses, problems = list(batch["status"]), list(batch["problem"])
-    rows = zip(batch["path"], batch["raw_text"], batch["format"])
-    for index, (path, raw_text, text_format) in enumerate(rows):
+    rows = zip(batch["path"], batch["raw_text"], batch["format"], batch["repeated_lines"])
+    for index, (path, raw_text, text_format, repeated) in enumerate(rows):
         article = CleanedArticle("", "", 0)
         if statuses[index] == STATUS_OK:
             try:
-                article = clean_article(raw_text, text_format, rules)
+                article = clean_article(raw_text, text_format, rules, frozenset(repeated))
             except Exception as error:  # one odd article must not stop the run; its row says why
                 statuses[index] = STATUS_FAILED
                 problems[index] = f"unexpected error while cleaning: {type(error).__name__}: {error}".replace("\n", " ")
@@ -179,9 +197,7 @@ def _clean_batch(batch: dict[str, list[Any]], rules: CleanRules, min_chars: int)
     return columns | {"status": statuses, "problem": problems}
 
 
-def _apply_rules(blocks: list[list[str]], rules: RuleSet) -> list[str]:
-    kept_blocks = [block for block in blocks if not any(_matches(line, rules.drop_paragraphs) for line in block)]
-    lines = [line for block in kept_blocks for line in block]
+def _apply_rules(lines: list[str], rules: RuleSet) -> list[str]:
     cut = next((index for index, line in enumerate(lines) if _matches(line, rules.cut_after)), len(lines))
     kept = []
     for line in lines[:cut]:
@@ -192,24 +208,24 @@ def _apply_rules(blocks: list[list[str]], rules: RuleSet) -> list[str]:
     return kept
 
 
-def _find_title(lines: list[str], header: list[str], max_chars: int) -> tuple[str, bool]:
-    """(title, whether it is a heading line of the article) — else the shortened first sentence."""
+def _find_title(page: list[str], header: list[str], body: list[str], language: str, max_chars: int) -> tuple[str, bool]:
+    """(title, whether it is a heading line of the page) — else the shortened first sentence of the body."""
     headings = [line for line in header if _is_heading(line, max_chars)]
     if headings:
-        counts = Counter(lines)
-        # Scraped pages often repeat the headline (page title, then article title): that one wins.
-        repeated = [line for line in headings if counts[line] > 1]
-        return (repeated or headings)[0], True
-    if not lines:
+        # The headline recurs on a page: in its <title> ("Headline | Site"), in breadcrumbs ("3. Headline"),
+        # as the article's heading. The heading most lines contain wins; the first one on a tie.
+        return max(headings, key=lambda heading: sum(heading in line for line in page)), True
+    if not body:
         return "", False
-    sentence = _FIRST_SENTENCE_END.split(lines[0], maxsplit=1)[0]
+    sentences = split_sentences(body[0][:_TITLE_SEARCH_CHARS], SENTENCE_LANGUAGES.get(language, "en"))
+    sentence = sentences[0] if sentences else ""
     if len(sentence) <= max_chars:
         return sentence, False
     return sentence[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:–- ") + "…", False
 
 
-def _drop_repeats(lines: list[str], already_used: set[str]) -> list[str]:
-    seen = set(already_used)
+def _drop_repeats(lines: list[str]) -> list[str]:
+    seen: set[str] = set()
     kept = []
     for line in lines:
         if line not in seen:
@@ -227,38 +243,5 @@ def _is_heading(line: str, max_chars: int) -> bool:
     )
 
 
-def _is_prose(line: str, min_chars: int) -> bool:
-    return len(line) >= min_chars and _PROSE_END.search(line) is not None
-
-
 def _matches(line: str, patterns: list[re.Pattern[str]]) -> bool:
     return any(pattern.fullmatch(line) for pattern in patterns)
-
-
-def _split_blocks(text: str) -> list[list[str]]:
-    """Paragraph blocks (split at blank lines) of whitespace-normalised, NFC lines."""
-    blocks: list[list[str]] = [[]]
-    for raw_line in text.splitlines():
-        line = " ".join(unicodedata.normalize("NFC", raw_line).split())
-        if line:
-            blocks[-1].append(line)
-        elif blocks[-1]:
-            blocks.append([])
-    return [block for block in blocks if block]
-
-
-def _join_soft_breaks(text: str) -> str:
-    """Markdown reads a single newline inside a paragraph as a space: rejoin hard-wrapped lines."""
-    lines: list[str] = []
-    for line in text.splitlines():
-        previous = lines[-1] if lines else ""
-        continues = line.strip() and previous.strip() and not _MARKDOWN_BLOCK_START.match(line)
-        if continues and not previous.lstrip().startswith("#"):
-            lines[-1] = f"{previous.rstrip()} {line.strip()}"
-        else:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _count_lines(text: str) -> int:
-    return sum(1 for line in text.splitlines() if line.strip())

@@ -21,12 +21,15 @@ import trafilatura
 from pipeline.config import IngestConfig
 from pipeline.errors import ArticleError, ConfigError
 from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED, title_and_text
+from pipeline.text.boilerplate import article_lines, repeated_lines
 from pipeline.text.metadata import extract_metadata
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("id", "path", "content_hash", "raw_text", "format", "date", "author", "status", "problem")
-FEATURES = datasets.Features({name: datasets.Value("string") for name in COLUMNS})
+FEATURES = datasets.Features(
+    {**{name: datasets.Value("string") for name in COLUMNS}, "repeated_lines": datasets.Sequence(datasets.Value("string"))}
+)
 
 _FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
@@ -47,7 +50,11 @@ def ingest(corpus_dir: Path, config: IngestConfig) -> datasets.Dataset:
         raise ConfigError(str(corpus_dir), "paths.corpus", "not a folder", fix)
     _check_encodings(config.fallback_encodings)
     rows = [_ingest_file(path, relative, config) for relative, path in find_article_files(corpus_dir, config)]
-    columns = {name: [row[name] for row in rows] for name in COLUMNS}
+    columns: dict[str, list] = {name: [row[name] for row in rows] for name in COLUMNS}
+    # Only the whole corpus shows which lines repeat across articles; clean drops them (a changed count
+    # changes the article's input to clean, so the cache recomputes it).
+    lines = [article_lines(row["raw_text"], row["format"]) for row in rows]
+    columns["repeated_lines"] = [sorted(found) for found in repeated_lines(lines, config.repeated_line_articles)]
     return datasets.Dataset.from_dict(columns, features=FEATURES)
 
 

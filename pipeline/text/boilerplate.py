@@ -1,0 +1,190 @@
+"""Which lines of a scraped page, given as plain text, are the article and which are boilerplate.
+
+No rule here knows a site. Each line gets a score from jusText's classification (Pomikálek 2011: length
+and stopword density, with the jusText stoplist of the page's language): article-like lines count for
+their length, menu items, teasers and notices against it. The article is the best-scoring run of lines
+(the maximum-sum run, as in Body Text Extraction, Finn et al. 2001), plus any other run that scores at
+least a share of it (an article split by a gallery or an ad block). Inside those runs, a run of several
+lines that are not prose (a menu, a teaser list) goes. Lines that many articles of the corpus share are
+boilerplate too: see `repeated_lines`.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from functools import lru_cache
+
+import justext
+from justext.core import PathInfo, classify_paragraphs
+from justext.paragraph import Paragraph
+from pydantic import BaseModel, ConfigDict, Field
+
+# A prose line ends like a sentence (closing quotes and brackets may follow the mark).
+_PROSE_END = re.compile(r"[.!?…][\"'“”‘’»«)\]]*$")
+# A line ending like this does not continue on the next line of its block (see split_lines).
+_LINE_END = re.compile(r"[.!?…:;][\"'“”‘’»«)\]]*$")
+_WRAPPED_MIN_CHARS = 40
+_MARKDOWN_BLOCK_START = re.compile(r"\s*(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s|```|\|)")
+
+
+class MainTextSettings(BaseModel):
+    """How lines are weighed; configs/clean_rules.yaml has the values and says how they were chosen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Per jusText class: a line scores its length (at least min_weight_chars) times its class's weight.
+    weights: dict[str, float] = {"good": 1.0, "neargood": 0.5, "short": -0.3, "bad": -1.0}
+    min_weight_chars: int = Field(40, ge=1)
+    max_penalty: float = Field(100.0, gt=0)
+    other_run_share: float = Field(0.1, gt=0, le=1)
+    menu_run_lines: int = Field(4, ge=2)
+    prose_min_chars: int = Field(20, ge=1)
+
+
+def article_lines(text: str, text_format: str) -> list[str]:
+    """The lines the clean stage works on: whitespace-normalised NFC lines, none empty. In Markdown a
+    single line break inside a paragraph is a space; in scraped text (txt) a line that goes on in the next
+    line of its block (a hard wrap or a <br>: a long line that does not end like a sentence) is joined to
+    it; in the text trafilatura extracts from HTML every line is a paragraph."""
+    if text_format == "md":
+        return _split(_join_markdown_soft_breaks(text), rejoin=False)
+    return _split(text, rejoin=text_format == "txt")
+
+
+def _split(text: str, rejoin: bool) -> list[str]:
+    lines: list[str] = []
+    after_blank = True
+    for raw_line in text.splitlines():
+        line = " ".join(unicodedata.normalize("NFC", raw_line).split())
+        if not line:
+            after_blank = True
+            continue
+        if rejoin and lines and not after_blank and _is_wrapped(lines[-1]):
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+        after_blank = False
+    return lines
+
+
+def _is_wrapped(line: str) -> bool:
+    # Short lines without a full stop are menu items and labels ("Home", "Anzeige"), not wrapped prose.
+    return len(line) >= _WRAPPED_MIN_CHARS and not _LINE_END.search(line)
+
+
+def _join_markdown_soft_breaks(text: str) -> str:
+    lines: list[str] = []
+    for line in text.splitlines():
+        previous = lines[-1] if lines else ""
+        continues = line.strip() and previous.strip() and not _MARKDOWN_BLOCK_START.match(line)
+        if continues and not previous.lstrip().startswith("#"):
+            lines[-1] = f"{previous.rstrip()} {line.strip()}"
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def is_prose(line: str, min_chars: int) -> bool:
+    return len(line) >= min_chars and _PROSE_END.search(line) is not None
+
+
+@lru_cache(maxsize=1)
+def _stoplists() -> dict[str, frozenset[str]]:
+    return {name: justext.get_stoplist(name) for name in sorted(justext.get_stoplists())}
+
+
+def page_language(lines: Sequence[str]) -> str:
+    """The jusText stoplist (named by language: "German", "Italian") that covers most words of the page."""
+    counts = Counter(word.lower() for line in lines for word in line.split())
+
+    def hits(stoplist: frozenset[str]) -> int:
+        return sum(count for word, count in counts.items() if word in stoplist)
+
+    return max(_stoplists().items(), key=lambda item: hits(item[1]))[0]
+
+
+def main_text_mask(
+    lines: Sequence[str], language: str, settings: MainTextSettings, boilerplate: Collection[str] = ()
+) -> list[bool]:
+    """For each line, whether it belongs to the article; `language` names a jusText stoplist. Lines in
+    `boilerplate` (known from elsewhere, such as repetition across the corpus) never do, and they count
+    as jusText's "bad" lines: a menu still separates the article from the teasers below it."""
+    classes = [
+        "bad" if line in boilerplate else kind for line, kind in zip(lines, _classify(lines, _stoplists()[language]))
+    ]
+    scores = [_score(line, kind, settings) for line, kind in zip(lines, classes)]
+    keep = [False] * len(lines)
+    for start, end in _article_runs(scores, settings.other_run_share):
+        keep[start:end] = [True] * (end - start)
+    _drop_non_prose_runs(lines, keep, settings)
+    return [kept and line not in boilerplate for line, kept in zip(lines, keep)]
+
+
+def repeated_lines(articles: Iterable[Sequence[str]], min_articles: int) -> list[set[str]]:
+    """For each article (its lines), those of its lines found in at least `min_articles` articles that are
+    not copies of each other: a nightly corpus holds many pages of each site, whose menus, notices and
+    footers repeat. Copies (one agency story on several sites) share their paragraphs too; they are told
+    apart by their longest line, which copies share and different articles of one site do not."""
+    articles = [list(lines) for lines in articles]
+    holders: defaultdict[str, set[str]] = defaultdict(set)
+    for lines in articles:
+        if lines:
+            longest = max(lines, key=len)
+            for line in lines:
+                holders[line].add(longest)
+    return [{line for line in lines if len(holders[line]) >= min_articles} for lines in articles]
+
+
+def _classify(lines: Sequence[str], stoplist: frozenset[str]) -> list[str]:
+    paragraphs = []
+    for line in lines:
+        paragraph = Paragraph(PathInfo().append("body").append("p"))
+        paragraph.append_text(line)
+        paragraphs.append(paragraph)
+    classify_paragraphs(paragraphs, stoplist)
+    return [paragraph.cf_class for paragraph in paragraphs]
+
+
+def _score(line: str, kind: str, settings: MainTextSettings) -> float:
+    return max(settings.weights[kind] * max(len(line), settings.min_weight_chars), -settings.max_penalty)
+
+
+def _best_run(scores: Sequence[float], start: int, end: int) -> tuple[float, int, int]:
+    """The maximum-sum run of scores[start:end] (Kadane) as (sum, first, end); sum 0 if none is positive."""
+    best, total, first = (0.0, start, start), 0.0, start
+    for index in range(start, end):
+        if total <= 0:
+            total, first = 0.0, index
+        total += scores[index]
+        if total > best[0]:
+            best = (total, first, index + 1)
+    return best
+
+
+def _article_runs(scores: Sequence[float], other_share: float) -> list[tuple[int, int]]:
+    best, first, end = _best_run(scores, 0, len(scores))
+    runs = [(first, end)]
+    pending = [(0, first), (end, len(scores))]
+    while pending:
+        start, stop = pending.pop()
+        total, first, end = _best_run(scores, start, stop)
+        if total > 0 and total >= other_share * best:
+            runs.append((first, end))
+            pending += [(start, first), (end, stop)]
+    return runs
+
+
+def _drop_non_prose_runs(lines: Sequence[str], keep: list[bool], settings: MainTextSettings) -> None:
+    index = 0
+    while index < len(lines):
+        if not keep[index] or is_prose(lines[index], settings.prose_min_chars):
+            index += 1
+            continue
+        end = index
+        while end < len(lines) and keep[end] and not is_prose(lines[end], settings.prose_min_chars):
+            end += 1
+        if end - index >= settings.menu_run_lines:
+            keep[index:end] = [False] * (end - index)
+        index = end
