@@ -91,11 +91,15 @@ class ForcedLengthGenerator:
         self.inner = inner
         self.location = inner.location
         self.max_input_tokens = inner.max_input_tokens
+        self.input_limit = inner.input_limit
         self.num_beams = inner.num_beams
         self.calls = calls
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return self.inner.count_tokens(texts)
+
+    def count_input_tokens(self, texts: list[str]) -> list[int]:
+        return self.inner.count_input_tokens(texts)
 
     def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
         self.calls.append((list(texts), max_new_tokens))

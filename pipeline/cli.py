@@ -7,6 +7,8 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -15,8 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.config import PipelineConfig, load_config, parse_override
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import (
+    ArticlesFailedError, ConfigError, MachineError, ModelFolderError, ModelNotFoundError, PipelineError,
+)
 from pipeline.runner import STAGE_NAMES, configured_models, run_pipeline
+from pipeline.records import STATUS_FAILED
 from pipeline.store.runs import RunFolder
 from pipeline.store.selection import Selection, parse_since
 
@@ -33,6 +38,11 @@ RunIdOption = Annotated[Optional[str], typer.Option("--run", help="Run id under 
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Log every step")]
 ONLY_NEW_HELP = "Digest of the articles new or changed since the last completed run"
 SINCE_HELP = "Digest of the articles first seen since DATE (YYYY-MM-DD[THH:MM], local time)"
+
+
+# Config keys set by a shortcut option, by that option's name (the others are --<key>).
+OPTION_NAMES = {"runtime.device": "device", "paths.corpus": "corpus", "paths.work_dir": "work-dir",
+                "engine.name": "engine", "engine.address": "address"}
 
 
 def _extra_overrides(args: list[str]) -> dict[str, Any]:
@@ -54,9 +64,14 @@ def _extra_overrides(args: list[str]) -> dict[str, Any]:
 
 def _load(ctx: typer.Context, config: Path | None, sets: list[str], **named: Any) -> PipelineConfig:
     overrides = dict(parse_override(item) for item in sets)
-    overrides.update(_extra_overrides(ctx.args))
-    overrides.update({key: str(value) if isinstance(value, Path) else value for key, value in named.items() if value is not None})
-    return load_config(config, overrides)
+    sources = {key: f"--set {key}" for key in overrides}
+    extra = _extra_overrides(ctx.args)
+    overrides.update(extra)
+    sources.update({key: f"--{key}" for key in extra})
+    given = {key: str(value) if isinstance(value, Path) else value for key, value in named.items() if value is not None}
+    overrides.update(given)
+    sources.update({key: f"--{OPTION_NAMES.get(key, key)}" for key in given})
+    return load_config(config, overrides, sources)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -79,8 +94,19 @@ def _fail(error: PipelineError) -> None:
     raise typer.Exit(error.exit_code)
 
 
+def _fail_machine(error: OSError, verbose: bool) -> None:
+    """A full disk or a missing or unwritable folder: one line with the path and the fix; the traceback with -v."""
+    if verbose:
+        console.print("".join(traceback.format_exception(error)), highlight=False, markup=False, soft_wrap=True)
+    _fail(MachineError(error))
+
+
 def _report(run: RunFolder) -> None:
     manifest = run.read_manifest()
+    previous = manifest.get("previous_run") or {}
+    if previous.get("status") not in (None, "completed"):
+        line = f"the previous run {previous['run_id']} {previous['status']}: {previous.get('error', 'no error recorded')}"
+        console.print(line, highlight=False, soft_wrap=True)
     stages = Table(title=f"run {run.run_id}")
     for column in ("stage", "articles", "computed", "from cache", "seconds"):
         stages.add_column(column)
@@ -89,6 +115,12 @@ def _report(run: RunFolder) -> None:
     console.print(stages)
     for error in manifest.get("errors", []):
         console.print(f"{error['status']}: {error['path']}: {error['problem']}", highlight=False, soft_wrap=True)
+    outcome = Counter(error["status"] for error in manifest.get("errors", []))
+    articles = manifest.get("stages", {}).get("ingest", {}).get("articles")
+    if articles is not None and "errors" in manifest:
+        ok = articles - sum(outcome.values())
+        line = f"run {run.run_id}: {articles} articles, {ok} ok, {outcome['failed']} failed, {outcome['skipped']} skipped"
+        console.print(line, highlight=False, soft_wrap=True)
     files = manifest.get("stages", {}).get("merge", {}).get("files", [])
     if files:
         console.print("digest: " + ", ".join(files[len(files) // 2 :]), highlight=False, soft_wrap=True)
@@ -100,13 +132,18 @@ def _report(run: RunFolder) -> None:
 
 def _execute(
     config: PipelineConfig, stages: tuple[str, ...], run_id: str | None = None, wait: bool = False,
-    selection: Selection | None = None,
+    selection: Selection | None = None, allow_empty: bool = False, verbose: bool = False,
 ) -> None:
     try:
-        run = run_pipeline(config, stages, run_id=run_id, wait=wait, selection=selection)
+        run = run_pipeline(config, stages, run_id=run_id, wait=wait, selection=selection, allow_empty=allow_empty)
     except PipelineError as error:
         _fail(error)
+    except OSError as error:
+        _fail_machine(error, verbose)
     _report(run)
+    failed = sum(error["status"] == STATUS_FAILED for error in run.read_manifest().get("errors", []))
+    if failed > config.runtime.max_failed_articles:
+        _fail(ArticlesFailedError(failed, config.runtime.max_failed_articles))
 
 
 @app.command(context_settings=EXTRA_ARGS)
@@ -122,6 +159,7 @@ def run(
     address: Annotated[Optional[str], typer.Option(help="Ray cluster to join, e.g. auto or HEAD_IP:6379 (engine.address)")] = None,
     only_new: Annotated[bool, typer.Option("--only-new", help=ONLY_NEW_HELP)] = False,
     since: Annotated[Optional[str], typer.Option(metavar="DATE", help=SINCE_HELP)] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Write an empty digest when the corpus has no article")] = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Run every stage on the corpus and write the digest."""
@@ -132,7 +170,7 @@ def run(
         selection = Selection(only_new=only_new, since=parse_since(since) if since else None)
     except PipelineError as error:
         _fail(error)
-    _execute(settings, STAGE_NAMES, wait=wait, selection=selection)
+    _execute(settings, STAGE_NAMES, wait=wait, selection=selection, allow_empty=allow_empty, verbose=verbose)
 
 
 def _register_stage_command(name: str) -> None:
@@ -151,7 +189,7 @@ def _register_stage_command(name: str) -> None:
             settings = _load(ctx, config, sets, **{"runtime.device": device, "paths.corpus": corpus, "paths.work_dir": work_dir})
         except PipelineError as error:
             _fail(error)
-        _execute(settings, (name,), run_id=run_id)
+        _execute(settings, (name,), run_id=run_id, verbose=verbose)
 
     first = "Start a new run: read the corpus into" if name == "ingest" else "Run the stage on the previous stage's table in"
     command.__doc__ = f"{first} a run folder ({name} only)."
@@ -191,6 +229,9 @@ def list_models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption
         try:
             location = locate_model(ref, revision, key, download=False)
             table.add_row(key, ref, f"{location.source}: {location.path}", location.revision)
+        except ModelFolderError as error:
+            missing = True
+            table.add_row(key, ref, "[red]missing[/]", error.detail)
         except PipelineError:
             missing = True
             table.add_row(key, ref, "[red]missing[/]", f"hf download {ref}" + (f" --revision {revision}" if revision else ""))
@@ -202,7 +243,7 @@ def list_models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption
             "local folder made with save_pretrained.",
             soft_wrap=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(ModelNotFoundError.exit_code)
 
 
 @models_app.command(name="convert", context_settings=EXTRA_ARGS)

@@ -31,6 +31,7 @@ class RuntimeConfig(Section):
     threads: int = Field(0, ge=0)  # 0: one per core
     progress: bool = True
     checkpoint_articles: int = Field(16, ge=1)  # results are committed to the cache after this many articles
+    max_failed_articles: int = Field(0, ge=0)  # more failed articles than this: exit code 3 (the digest is written)
 
 
 class IngestConfig(Section):
@@ -161,13 +162,18 @@ def _apply_override(tree: dict[str, Any], dotted_key: str, value: Any) -> None:
     node[leaf] = value
 
 
-def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> PipelineConfig:
-    """Read the YAML file (default: configs/default.yaml), apply dotted overrides, validate."""
+def load_config(
+    path: Path | None = None, overrides: Mapping[str, Any] | None = None, sources: Mapping[str, str] | None = None
+) -> PipelineConfig:
+    """Read the YAML file (default: configs/default.yaml), apply dotted overrides, validate. An error in an
+    override names its `sources[key]` (the command-line option it came from) rather than the file."""
     path = path or DEFAULT_CONFIG_PATH
     try:
         tree = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(str(path), "-", "file not found", "pass an existing file with --config") from None
+    except OSError as error:
+        raise ConfigError(str(path), "-", f"cannot be read ({error.strerror})", "make it a file this user can read") from None
     except yaml.YAMLError as error:
         raise ConfigError(str(path), "-", f"not valid YAML ({error})".replace("\n", " ")) from None
     if not isinstance(tree, dict):
@@ -179,11 +185,19 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "-"
+        source = _source_of(key, sources or {}, str(path))
         if first["type"] == "extra_forbidden":
             section = _section_of(key)
             valid = ", ".join(sorted(section.model_fields)) if section else ""
-            raise ConfigError(str(path), key, "unknown key", f"remove it or use one of: {valid}") from None
-        raise ConfigError(str(path), key, first["msg"], f"see the comments in {DEFAULT_CONFIG_PATH.name}") from None
+            raise ConfigError(source, key, "unknown key", f"remove it or use one of: {valid}") from None
+        raise ConfigError(source, key, first["msg"], f"see the comments in {DEFAULT_CONFIG_PATH.name}") from None
+
+
+def _source_of(key: str, sources: Mapping[str, str], file: str) -> str:
+    """The option that set `key` or the section holding it (a whole section given by --set), else the file."""
+    parts = key.split(".")
+    prefixes = (".".join(parts[:length]) for length in range(len(parts), 0, -1))
+    return next((sources[prefix] for prefix in prefixes if prefix in sources), file)
 
 
 def _section_of(dotted_key: str) -> type[BaseModel] | None:

@@ -22,7 +22,7 @@ from pipeline.digest.consolidate import consolidate
 from pipeline.engines import make_engine
 from pipeline.engines.base import Engine
 from pipeline.engines.local import LocalEngine
-from pipeline.errors import RunLockedError
+from pipeline.errors import EmptyCorpusError, RunLockedError
 from pipeline.models.location import ModelLocation, locate_model, pick_device
 from pipeline.models.pool import open_pool
 from pipeline.plan import ARTICLE_STAGES, STAGE_NAMES, ArticleStage, upstream_versions
@@ -30,7 +30,9 @@ from pipeline.records import STATUS_OK
 from pipeline.stages.ingest import ingest
 from pipeline.stages.merge import merge, write_digest
 from pipeline.store.cache import StageCache, cache_file, fingerprint_of, make_key
-from pipeline.store.runs import RunFolder, StageTimer, now_iso, recover_work_dir
+from pipeline.store.runs import (
+    RunFolder, StageTimer, mark_failed_run, now_iso, publish_digest, recover_work_dir, report_previous_run,
+)
 from pipeline.store.selection import Selection, select_articles
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,9 @@ def _problems(table: Dataset) -> list[dict[str, str]]:
 def _run_stage(name: str, table: Dataset | None, config: PipelineConfig, run: RunFolder, context: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
     if name == "ingest":
         table = ingest(config.paths.corpus, config.ingest)
+        if len(table) == 0 and not context["allow_empty"]:
+            # A mount that failed at night looks like an empty corpus: never let it replace the digest.
+            raise EmptyCorpusError(str(config.paths.corpus), str(config.paths.work_dir))
         inputs = table.select_columns(["id", "path", "content_hash", "status"]).to_list()
         table, selection = select_articles(table, context["selection"], context["cache"], run)
         run.update_manifest(inputs=inputs, selection=selection)
@@ -153,7 +158,9 @@ def _run_stage(name: str, table: Dataset | None, config: PipelineConfig, run: Ru
                 digest, table, config.merge, config.summarize, models, context["cache"], fingerprint
             )
         written = write_digest(digest, run.stage_dir("merge"), config.merge.formats)
-        written += write_digest(digest, config.paths.work_dir, config.merge.formats)
+        # The copy <work_dir>/digest.* will show, its source links relative to the work folder, switched in one rename.
+        staged = write_digest(digest, run.published_dir(), config.merge.formats, links_from=config.paths.work_dir)
+        written += publish_digest(run, [path.suffix[1:] for path in staged])
         report = {"articles": len(table), "stories": len(digest["stories"]), **story_report}
         return table, {**report, "files": [str(p) for p in written]}
     stage = next(stage for stage in ARTICLE_STAGES if stage.name == name)
@@ -166,13 +173,15 @@ def run_pipeline(
     run_id: str | None = None,
     wait: bool = False,
     selection: Selection | None = None,
+    allow_empty: bool = False,
 ) -> RunFolder:
     """Run `stages` in order. A run starting at ingest gets a new run folder, and `selection` picks the
     articles it covers; any other start continues the given (or newest) run from the previous stage's
-    artifact."""
+    artifact. An empty corpus stops the run before it can replace the digest, unless `allow_empty`."""
     work_dir = config.paths.work_dir
     with work_dir_lock(work_dir, wait):
         recover_work_dir(work_dir)
+        previous = report_previous_run(work_dir)
         locations = locate_all_models(config, stages)
         device = pick_device(config.runtime)
         run = RunFolder.create(work_dir) if stages[0] == "ingest" else RunFolder.open(work_dir, run_id)
@@ -180,6 +189,7 @@ def run_pipeline(
         manifest = run.update_manifest(
             status="running", config=config.model_dump(mode="json"), device=device, models=models,
             corpus=str(config.paths.corpus),
+            previous_run={key: previous[key] for key in ("run_id", "status", "error") if key in previous} if previous else None,
         )
         run_info = {
             "run_id": run.run_id, "started_at": manifest["started_at"], "device": device, "models": models,
@@ -188,6 +198,7 @@ def run_pipeline(
         cache = StageCache(cache_file(config))
         context = {"cache": cache, "locations": locations, "run_info": run_info, "engine": make_engine(config.engine)}
         context["selection"] = selection or Selection()
+        context["allow_empty"] = allow_empty
         table: Dataset | None = None
         try:
             for name in stages:
@@ -199,7 +210,7 @@ def run_pipeline(
                 run.record_stage(name, {**report, "seconds": timer.seconds})
             run.update_manifest(status="completed", finished_at=now_iso(), errors=_problems(table))
         except BaseException as error:
-            run.update_manifest(status="failed", finished_at=now_iso(), error=str(error) or type(error).__name__)
+            mark_failed_run(run, error)
             raise
         finally:
             cache.close()

@@ -12,13 +12,16 @@ class EchoGenerator:
 
     def __init__(self, max_input_tokens: int = 12, tag: str = "", num_beams: int = 1):
         self.location = ModelLocation("echo", "test", Path("."), "echo-1")
-        self.max_input_tokens = max_input_tokens
+        self.max_input_tokens = self.input_limit = max_input_tokens
         self.num_beams = num_beams
         self.tag = tag
         self.calls: list[list[str]] = []
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(text.split()) for text in texts]
+
+    def count_input_tokens(self, texts: list[str]) -> list[int]:
+        return self.count_tokens(texts)
 
     def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
         assert all(len(text.split()) <= self.max_input_tokens for text in texts), "input over the limit"

@@ -119,7 +119,7 @@ def test_unknown_config_key_fails_before_any_work_naming_the_key(tiny_config_fil
 def test_missing_model_fails_fast_naming_model_and_fix(tiny_config_file: Path, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-model"
     result = _invoke("run", "-c", str(tiny_config_file), "--set", f"translate.models.it={missing}")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert str(missing) in result.output and "translate.models.it" in result.output and "Fix:" in result.output
     assert not (tiny_config_file.parent / "outputs" / "runs").exists()
 
@@ -129,4 +129,4 @@ def test_models_command_says_where_each_model_resolves(tiny_config_file: Path, m
     assert result.exit_code == 0 and result.output.count("local folder") == 3
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = _invoke("models", "-c", str(tiny_config_file), "--set", "summarize.model=someone/not-cached-model")
-    assert result.exit_code == 1 and "missing" in result.output and "hf download" in result.output
+    assert result.exit_code == 2 and "missing" in result.output and "hf download" in result.output

@@ -179,3 +179,29 @@ def test_markdown_html_and_json_carry_the_same_story_content(tmp_path: Path) -> 
         assert escape(fact["text"], quote=False) in page and render.escape_markdown(fact["text"]) in markdown
     for article in story["articles"]:
         assert f'id="{story["id"]}-{article["id"]}"' in page
+
+
+class NetflixAllergicGenerator(EchoGenerator):
+    """Echoes, except that it raises on any batch mentioning Netflix, as a model does on an input it cannot take."""
+
+    def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]:
+        if any("Netflix" in text for text in texts):
+            raise RuntimeError("CUDA error: device-side assert triggered")
+        return super().generate(texts, max_new_tokens, min_new_tokens)
+
+
+def test_a_story_the_summarizer_fails_on_keeps_its_key_sentences_and_the_others_are_summarized(tmp_path: Path) -> None:
+    flood = next(row for row in unrelated_rows() if row["id"] == "flood_de")
+    rows = translated_rows() + [flood, {**flood, "id": "flood_de_copy", "path": "flood copy.txt"}]
+    cache = StageCache(tmp_path / "stages.sqlite")
+    try:
+        digest, report = run_consolidate(rows, NetflixAllergicGenerator(max_input_tokens=10_000), cache)
+        stories = {len(story["articles"]): story for story in digest["stories"]}
+        netflix, flood_story = stories[5], stories[2]
+        assert netflix["summary"] == " ".join(sentence["text"] for sentence in netflix["key_sentences"])
+        assert flood_story["summary"] and "Netflix" not in flood_story["summary"]
+        # Only the flood story's summary was cached: the Netflix story is tried again next run.
+        _, report = run_consolidate(rows, EchoGenerator(max_input_tokens=10_000), cache)
+        assert (report["computed"], report["from_cache"]) == (1, 1)
+    finally:
+        cache.close()

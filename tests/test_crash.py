@@ -163,7 +163,7 @@ def test_a_crash_while_the_digest_is_replaced_leaves_the_old_digest_whole(
     work_dir = quick_config_file.parent / "outputs"
     corpus = quick_config_file.parent / "corpus"
     assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
-    old = {path.name: path.read_bytes() for path in work_dir.glob("digest.*")}
+    old = {path.name: path.read_bytes() for path in work_dir.glob("digest.*") if path.is_file()}
     first = sorted(corpus.iterdir())[0]
     (corpus / "new.txt").write_text(first.read_text(encoding="utf-8") + "\n\nEin neuer Absatz zum Schluss.\n", encoding="utf-8")
     replace = os.replace
@@ -177,7 +177,7 @@ def test_a_crash_while_the_digest_is_replaced_leaves_the_old_digest_whole(
     with pytest.raises(Killed):
         _invoke("run", "-c", str(quick_config_file))
     monkeypatch.undo()
-    assert {path.name: path.read_bytes() for path in work_dir.glob("digest.*")} == old
+    assert {path.name: path.read_bytes() for path in work_dir.glob("digest.*") if path.is_file()} == old
     assert RunFolder.open(work_dir).read_manifest()["status"] == "failed"
     # The temp file a real SIGKILL would have left at that moment.
     (work_dir / ".digest.json.k1ll3d").mkdir()

@@ -25,6 +25,7 @@ import numpy as np
 from datasets import Dataset
 
 from pipeline.config import MergeConfig, SummarizeConfig
+from pipeline.errors import describe, isolate_failures
 from pipeline.models.pool import ModelPool
 from pipeline.models.summarizer import SUMMARY_LANGUAGE, summarize_texts
 from pipeline.store.cache import StageCache, make_key
@@ -165,11 +166,21 @@ def _story_summaries(
     missing = [index for index, (key, _) in pending.items() if key not in found]
     if missing:
         generator = models.get(config.model, config.revision, "summarize.model", config.num_beams)
-        written = summarize_texts([pending[index][1] for index in missing], generator, config)
-        computed = {pending[index][0]: {"summary": text} for index, text in zip(missing, written)}
+
+        def fail(index: int, error: Exception) -> None:
+            log.warning("story '%s': its summary failed (%s); it shows its key sentences instead",
+                        stories[index]["title"], describe(error))
+
+        written = isolate_failures(
+            missing, lambda part: summarize_texts([pending[index][1] for index in part], generator, config), fail
+        )
+        computed = {pending[index][0]: {"summary": text} for index, text in zip(missing, written) if text is not None}
+        # A failed summary is not cached, so that the next run tries again; meanwhile the story's own sentences stand in.
+        failed = {pending[index][0]: {"summary": pending[index][1]} for index, text in zip(missing, written) if text is None}
         if cache is not None:
             cache.put_many(CACHE_STAGE, computed)
         found.update(computed)
+        found.update(failed)
     for index, (key, _) in pending.items():
         summaries[index] = found[key]["summary"]
     report = {"story_summaries": len(pending), "computed": len(missing), "from_cache": len(pending) - len(missing)}

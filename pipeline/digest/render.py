@@ -30,14 +30,15 @@ _RUN_HEADER_KEYS = ("run_id", "started_at", "device", "models", "corpus_dir")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|]|(?<![^\W_])_|_(?![^\W_]))")
 
 
-def write_digest_files(digest: dict, out_dir: Path, formats: Iterable[str]) -> list[Path]:
-    """Write digest.<fmt> into `out_dir` for each format; every page is rendered before any file is replaced."""
+def write_digest_files(digest: dict, out_dir: Path, formats: Iterable[str], links_from: Path | None = None) -> list[Path]:
+    """Write digest.<fmt> into `out_dir` for each format, linking sources relative to `links_from` (default
+    `out_dir`); every page is rendered before any file is replaced."""
     wanted = list(dict.fromkeys(formats))
     unknown = [fmt for fmt in wanted if fmt not in FORMATS]
     if unknown:
         raise ConfigError("merge", "merge.formats", f"unknown format '{unknown[0]}'", f"use {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
-    linked = add_source_links(digest, out_dir)
+    linked = add_source_links(digest, links_from or out_dir)
     # Render first so that a template error leaves the previous digest complete rather than half-replaced.
     pages = {fmt: render_page(linked, fmt) for fmt in wanted if fmt != "json"}
     written = []

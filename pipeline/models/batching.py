@@ -1,6 +1,6 @@
 """Cutting text into pieces a model can read whole, running them in length-sorted batches, and putting
-the results back in order. Nothing is ever dropped: a sentence longer than the model's limit is split
-at word boundaries (or, for a run of text with no spaces, at character boundaries), never truncated.
+the results back in order. Nothing is ever dropped: a piece longer than the model's limit is split
+between sentences, words or (for a run of text with no spaces) characters, never truncated.
 """
 from __future__ import annotations
 
@@ -15,51 +15,48 @@ log = logging.getLogger(__name__)
 Paragraphs = list[list[str]]  # a document: its paragraphs, each a list of chunks
 
 
-def _split_overlong(sentence: str, generator: Seq2SeqGenerator, limit: int) -> list[str]:
-    words = sentence.split()
-    if len(words) == 1:
-        # No word boundary to use: cut by characters, a token never spans more than a few of them.
-        step = max(1, limit)
-        return [sentence[start : start + step] for start in range(0, len(sentence), step)]
-    pieces: list[str] = []
-    current: list[str] = []
-    current_tokens = 0
-    for word, tokens in zip(words, generator.count_tokens(words)):
-        if current and current_tokens + tokens > limit:
-            pieces.append(" ".join(current))
-            current, current_tokens = [], 0
-        if tokens > limit:
-            pieces.extend(_split_overlong(word, generator, limit))
-            continue
-        current.append(word)
-        current_tokens += tokens
-    if current:
-        pieces.append(" ".join(current))
-    return pieces
-
-
 def pack_sentences(sentences: Sequence[str], generator: Seq2SeqGenerator, target_tokens: int) -> list[str]:
-    """Join consecutive sentences into chunks of about `target_tokens`; no chunk exceeds the model limit."""
-    limit = generator.max_input_tokens
-    target = min(target_tokens, limit)
-    chunks: list[str] = []
+    """Join consecutive sentences into chunks of about `target_tokens`; no chunk exceeds the model limit.
+
+    Sentences are packed by their token counts taken one by one, which is only an estimate of the joined
+    chunk's: a tokenizer merges differently across a seam, inside a long run of words or of bytes (CJK,
+    emoji). So every chunk is then counted as the model will read it, special tokens included, and one
+    over the limit is halved (at sentences, else words, else characters) until each part fits."""
+    if not sentences:
+        return []
+    target = min(target_tokens, generator.max_input_tokens)
+    packed: list[list[str]] = []
     current: list[str] = []
     current_tokens = 0
     for sentence, tokens in zip(sentences, generator.count_tokens(list(sentences))):
-        if tokens > limit:
-            log.debug("sentence of %d tokens exceeds the limit of %d: split at word boundaries", tokens, limit)
-            pieces = _split_overlong(sentence, generator, limit)
-        else:
-            pieces = [sentence]
-        for piece, piece_tokens in zip(pieces, [tokens] if len(pieces) == 1 else generator.count_tokens(pieces)):
-            # +1: joining with a space may merge into an extra token at the seam.
-            if current and current_tokens + piece_tokens + 1 > target:
-                chunks.append(" ".join(current))
-                current, current_tokens = [], 0
-            current.append(piece)
-            current_tokens += piece_tokens + 1
+        # +1: joining with a space may merge into an extra token at the seam.
+        if current and current_tokens + tokens + 1 > target:
+            packed.append(current)
+            current, current_tokens = [], 0
+        current.append(sentence)
+        current_tokens += tokens + 1
     if current:
-        chunks.append(" ".join(current))
+        packed.append(current)
+    texts = [" ".join(pieces) for pieces in packed]
+    chunks: list[str] = []
+    for pieces, text, tokens in zip(packed, texts, generator.count_input_tokens(texts)):
+        chunks.extend([text] if tokens <= generator.input_limit else _halve_until_fit(pieces, " ", generator))
+    return chunks
+
+
+def _halve_until_fit(pieces: list[str], separator: str, generator: Seq2SeqGenerator) -> list[str]:
+    """Text over the limit, cut into halves until each fits: between sentences, else words, else characters."""
+    if len(pieces) == 1:
+        words = pieces[0].split()
+        pieces, separator = (words, " ") if len(words) > 1 else (list(pieces[0]), "")
+    if len(pieces) == 1:  # one character: nothing left to cut, the model stage reports the article
+        return pieces
+    middle = len(pieces) // 2
+    halves = [pieces[:middle], pieces[middle:]]
+    texts = [separator.join(half) for half in halves]
+    chunks: list[str] = []
+    for half, text, tokens in zip(halves, texts, generator.count_input_tokens(texts)):
+        chunks.extend([text] if tokens <= generator.input_limit else _halve_until_fit(half, separator, generator))
     return chunks
 
 

@@ -11,7 +11,7 @@ from typing import Iterator, Protocol
 
 import torch
 
-from pipeline.errors import ModelNotFoundError, PipelineError
+from pipeline.errors import ModelFolderError, ModelNotFoundError, PipelineError
 from pipeline.models.location import ModelLocation
 
 # Special tokens (e.g. </s>) that the tokenizer adds to every input and that count against the limit.
@@ -22,10 +22,15 @@ class Seq2SeqGenerator(Protocol):
     """What the translate and summarize stages need from a model, whatever runs it."""
 
     location: ModelLocation
-    max_input_tokens: int
+    max_input_tokens: int  # for packing: input_limit less the special tokens every input gets
+    input_limit: int  # tokens the model reads at most, special tokens included
     num_beams: int
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+    def count_input_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens of each text as the model will read it, special tokens included."""
+        ...
 
     def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]: ...
 
@@ -36,7 +41,8 @@ def loading_errors(location: ModelLocation) -> Iterator[None]:
     try:
         yield
     except (OSError, ValueError) as error:
-        raise ModelNotFoundError(location.ref, str(location.path), f"cannot load: {error}".splitlines()[0]) from None
+        kind = ModelFolderError if location.source == "local folder" else ModelNotFoundError
+        raise kind(location.ref, str(location.path), f"cannot load: {error}".splitlines()[0]) from None
 
 
 class TokenizedGenerator:
@@ -52,15 +58,19 @@ class TokenizedGenerator:
             self.model_config = AutoConfig.from_pretrained(location.path)
         model_limit = getattr(self.model_config, "max_position_embeddings", None) or 512
         tokenizer_limit = self.tokenizer.model_max_length if self.tokenizer.model_max_length < 10**6 else model_limit
-        self.max_input_tokens = min(model_limit, tokenizer_limit) - SPECIAL_TOKEN_MARGIN
+        self.input_limit = min(model_limit, tokenizer_limit)
+        self.max_input_tokens = self.input_limit - SPECIAL_TOKEN_MARGIN
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
+    def count_input_tokens(self, texts: list[str]) -> list[int]:
+        return [len(ids) for ids in self.tokenizer(texts, truncation=False)["input_ids"]]
+
     def check_fits(self, longest_input: int) -> None:
         # Callers split text to fit, so an overlong input is a bug upstream and must fail loudly.
-        if longest_input > self.max_input_tokens + SPECIAL_TOKEN_MARGIN:
+        if longest_input > self.input_limit:
             raise PipelineError(f"input of {longest_input} tokens exceeds {self.location.ref}'s limit")
 
 

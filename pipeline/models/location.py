@@ -16,7 +16,7 @@ from huggingface_hub import constants as hub_constants
 from huggingface_hub import snapshot_download
 
 from pipeline.config import RuntimeConfig
-from pipeline.errors import ModelNotFoundError, PipelineError
+from pipeline.errors import ModelFolderError, ModelNotFoundError, PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,10 @@ def locate_model(ref: str, revision: str | None, config_key: str, download: bool
     """Resolve a reference to a folder on disk: local folder, else HF cache, else (if allowed) download."""
     folder = Path(ref).expanduser()
     if _looks_like_path(ref):
+        if not folder.is_dir():
+            raise ModelFolderError(ref, config_key, "folder not found")
         if not (folder / "config.json").is_file():
-            raise ModelNotFoundError(ref, config_key, f"folder {folder} has no config.json")
+            raise ModelFolderError(ref, config_key, "no config.json in it, so not a model saved with save_pretrained")
         return ModelLocation(ref, "local folder", folder.resolve(), _folder_revision(folder))
     try:
         cached = Path(snapshot_download(ref, revision=revision, local_files_only=True))

@@ -68,9 +68,10 @@ def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
     }
 
 
-def write_digest(digest: dict, out_dir: Path, formats: Iterable[str]) -> list[Path]:
-    """Write digest.<fmt> for each format into `out_dir`, each file atomically; return the paths written."""
-    return render.write_digest_files(digest, Path(out_dir), list(formats))
+def write_digest(digest: dict, out_dir: Path, formats: Iterable[str], links_from: Path | None = None) -> list[Path]:
+    """Write digest.<fmt> for each format into `out_dir`, each file atomically, with links to the sources
+    relative to `links_from` (default: `out_dir`); return the paths written."""
+    return render.write_digest_files(digest, Path(out_dir), list(formats), links_from)
 
 
 def to_jsonable(value: Any) -> Any:

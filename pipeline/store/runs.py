@@ -1,12 +1,15 @@
 """Where each run leaves its files: the one module that knows the layout of the work folder.
 
     <work_dir>/
-      digest.md, digest.json, digest.html   latest digest (replaced atomically)
+      digest.md, digest.json, digest.html   links to digest.current/digest.* (the latest digest)
+      digest.current                         link to the published folder of the run that wrote it,
+                                             replaced in one rename: the three files switch together
       cache/stages.sqlite                    per-article results across runs (pipeline.cache)
       runs/<run_id>/
         manifest.json                        inputs, models, config, timings, errors, status
         01_ingest/ … 06_check/               the article table after each stage (datasets on disk)
         07_merge/digest.*                    this run's digest
+        07_merge/published/digest.*          the same, its source links relative to <work_dir>
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from typing import Any
 
 from datasets import Dataset, load_from_disk
 
-from pipeline.errors import ArtifactMissingError, PipelineError
+from pipeline.errors import ArtifactMissingError, PipelineError, describe
 from pipeline.store.atomic import atomic_path, write_json
 
 log = logging.getLogger(__name__)
@@ -37,8 +40,10 @@ STAGE_FOLDERS = {
 }
 DIGEST_NAME = "digest"
 FORMATS = ("md", "json", "html")  # the digest's file formats
+CURRENT_DIGEST = f"{DIGEST_NAME}.current"
+PUBLISHED_FOLDER = "published"
 MANIFEST_NAME = "manifest.json"
-STATUS_RUNNING, STATUS_COMPLETED, STATUS_INTERRUPTED = "running", "completed", "interrupted"
+STATUS_RUNNING, STATUS_COMPLETED, STATUS_INTERRUPTED, STATUS_FAILED = "running", "completed", "interrupted", "failed"
 # Everything written through pipeline.store.atomic; a killed write leaves a hidden temp sibling ".<name>.*".
 _ATOMIC_TARGETS = (*STAGE_FOLDERS.values(), MANIFEST_NAME, *(f"{DIGEST_NAME}.{fmt}" for fmt in FORMATS))
 
@@ -99,6 +104,9 @@ class RunFolder:
     def stage_dir(self, stage: str) -> Path:
         return self.root / STAGE_FOLDERS[stage]
 
+    def published_dir(self) -> Path:
+        return self.stage_dir("merge") / PUBLISHED_FOLDER
+
     def save_table(self, stage: str, table: Dataset) -> None:
         with atomic_path(self.stage_dir(stage), is_dir=True) as staging:
             table.save_to_disk(str(staging))
@@ -130,6 +138,54 @@ class RunFolder:
         write_json(self.root / MANIFEST_NAME, manifest)
 
 
+def publish_digest(run: RunFolder, formats: list[str]) -> list[Path]:
+    """Make `run`'s published digest the work folder's, all formats in one rename of the `digest.current`
+    link: a reader, a crash or a failure at any point sees every file from the old run or every file from
+    the new one. Returns the work folder's digest paths."""
+    work_dir = run.work_dir
+    _replace_link(work_dir / CURRENT_DIGEST, os.path.relpath(run.published_dir(), work_dir))
+    paths = []
+    for fmt in FORMATS:
+        path = work_dir / f"{DIGEST_NAME}.{fmt}"
+        target = f"{CURRENT_DIGEST}/{DIGEST_NAME}.{fmt}"
+        if fmt not in formats:
+            if path.is_symlink():  # a format this run did not write: no file from an older run stays
+                path.unlink()
+        elif not path.is_symlink() or os.readlink(path) != target:  # set up once (a digest file of an older version)
+            _replace_link(path, target)
+        paths += [path] if fmt in formats else []
+    return paths
+
+
+def _replace_link(path: Path, target: str) -> None:
+    temp = path.with_name(f".{path.name}.link")
+    temp.unlink(missing_ok=True)
+    temp.symlink_to(target)
+    os.replace(temp, path)
+
+
+def mark_failed_run(run: RunFolder, error: BaseException) -> None:
+    """Record a failed run in its manifest when anything can still be written; a full disk may forbid even that."""
+    problem = describe(error)
+    if isinstance(error, OSError) and error.filename:
+        problem = f"{error.filename}: {problem}"
+    try:
+        run.update_manifest(status=STATUS_FAILED, finished_at=now_iso(), error=problem)
+    except OSError as unwritable:
+        log.warning("%s: could not mark run %s failed (%s); the next run reports it", run.root, run.run_id, describe(unwritable))
+
+
+def report_previous_run(work_dir: Path) -> dict[str, Any] | None:
+    """Log how the newest run before this one ended when it did not complete, and return its manifest."""
+    roots = run_roots(work_dir)
+    if not roots:
+        return None
+    manifest = RunFolder(roots[-1]).read_manifest()
+    if manifest.get("status") != STATUS_COMPLETED:
+        log.warning("the previous run %s %s: %s", manifest.get("run_id"), manifest.get("status"), manifest.get("error", "no error recorded"))
+    return manifest
+
+
 def run_roots(work_dir: Path) -> list[Path]:
     """Run folders with a manifest, oldest first (ids are UTC stamps, "-N" for several in one second)."""
     runs = Path(work_dir) / "runs"
@@ -158,6 +214,7 @@ def recover_work_dir(work_dir: Path) -> list[str]:
             continue
         _tidy_temps(root)
         _tidy_temps(root / STAGE_FOLDERS["merge"])
+        _tidy_temps(root / STAGE_FOLDERS["merge"] / PUBLISHED_FOLDER)
         if not (root / MANIFEST_NAME).is_file():
             if not any(root.iterdir()):
                 root.rmdir()  # killed between creating the folder and writing its manifest
