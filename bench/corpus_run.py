@@ -23,9 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # a plain script run from anywhere must still import the pipeline package
 
-import yaml  # noqa: E402
-
 from bench.common import BENCH_DIR  # noqa: E402
+from bench.incremental import write_config  # noqa: E402  (tiny models, greedy, short outputs)
 from tests.tiny_models import build_demo_models  # noqa: E402
 
 WORK = ROOT / BENCH_DIR / "corpus_run"
@@ -41,18 +40,6 @@ def copy_corpus(data: Path, corpus: Path) -> list[str]:
             shutil.copyfile(path, corpus / path.name)
             names.append(path.name)
     return names
-
-
-def write_config(work: Path, models: dict[str, Path], threads: int) -> Path:
-    settings = {
-        "paths": {"corpus": str(work / "corpus"), "work_dir": str(work / "outputs")},
-        "runtime": {"device": "cpu", "progress": False, "threads": threads},
-        "translate": {"models": {"de": str(models["de"]), "it": str(models["it"])}, "num_beams": 1, "max_output_ratio": 1.0},
-        "summarize": {"model": str(models["summarizer"]), "num_beams": 1, "max_summary_tokens": 40, "min_summary_tokens": 10},
-    }
-    path = work / "config.yaml"
-    path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def check_digest(digest: dict, names: list[str]) -> list[str]:

@@ -20,8 +20,8 @@ from pipeline.config import PipelineConfig, load_config, parse_override
 from pipeline.errors import (
     ArticlesFailedError, ConfigError, MachineError, ModelFolderError, ModelNotFoundError, PipelineError,
 )
-from pipeline.runner import STAGE_NAMES, configured_models, run_pipeline
 from pipeline.records import STATUS_FAILED
+from pipeline.runner import STAGE_NAMES, configured_models, run_pipeline
 from pipeline.store.runs import RunFolder
 from pipeline.store.selection import Selection, parse_since
 

@@ -189,7 +189,7 @@ def run_pipeline(
         manifest = run.update_manifest(
             status="running", config=config.model_dump(mode="json"), device=device, models=models,
             corpus=str(config.paths.corpus),
-            previous_run={key: previous[key] for key in ("run_id", "status", "error") if key in previous} if previous else None,
+            previous_run=previous,
         )
         run_info = {
             "run_id": run.run_id, "started_at": manifest["started_at"], "device": device, "models": models,

@@ -176,14 +176,15 @@ def mark_failed_run(run: RunFolder, error: BaseException) -> None:
 
 
 def report_previous_run(work_dir: Path) -> dict[str, Any] | None:
-    """Log how the newest run before this one ended when it did not complete, and return its manifest."""
+    """How the newest run so far ended (run_id, status, error), logged when it did not complete."""
     roots = run_roots(work_dir)
     if not roots:
         return None
     manifest = RunFolder(roots[-1]).read_manifest()
-    if manifest.get("status") != STATUS_COMPLETED:
-        log.warning("the previous run %s %s: %s", manifest.get("run_id"), manifest.get("status"), manifest.get("error", "no error recorded"))
-    return manifest
+    previous = {key: manifest[key] for key in ("run_id", "status", "error") if key in manifest}
+    if previous.get("status") != STATUS_COMPLETED:
+        log.warning("the previous run %s %s: %s", previous.get("run_id"), previous.get("status"), previous.get("error", "no error recorded"))
+    return previous
 
 
 def run_roots(work_dir: Path) -> list[Path]:
