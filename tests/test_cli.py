@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import yaml
+from datasets import load_from_disk
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -30,7 +31,6 @@ def test_run_writes_one_story_from_five_articles_in_three_languages(tiny_config_
     result = _invoke("run", "--config", str(tiny_config_file))
     assert result.exit_code == 0, result.output
     outputs = tiny_config_file.parent / "outputs"
-    assert all((outputs / f"digest.{ext}").stat().st_size > 0 for ext in ("md", "json", "html"))
     digest = _digest(tiny_config_file)
     articles = [article for story in digest["stories"] for article in story["articles"]]
     assert len(articles) == 5 and len(digest["stories"]) == 1
@@ -38,7 +38,11 @@ def test_run_writes_one_story_from_five_articles_in_three_languages(tiny_config_
     english = next(article for article in articles if article["language"] == "en")
     assert english["translated"] is False
     assert english["title_en"] == english["title"] == "With Hollywood still on strike, Netflix posts $900,000 AI job"
-    assert all(article["summary"] for article in articles)
+    # Each article carries the summary the summarize stage wrote for it.
+    [summarized] = (tiny_config_file.parent / "outputs" / "runs").glob("*/*_summarize")
+    stage = load_from_disk(str(summarized))
+    summaries = dict(zip(stage["id"], stage["summary"]))
+    assert all(article["summary"] and article["summary"] == summaries[article["id"]] for article in articles)
     assert all(article["translated"] for article in articles if article["language"] != "en")
     # Random translators fail the sanity check: the check stage's flags reach the digest.
     assert all(any("kept in the original" in flag for flag in article["flags"]) for article in articles
@@ -47,6 +51,11 @@ def test_run_writes_one_story_from_five_articles_in_three_languages(tiny_config_
     assert manifest["status"] == "completed"
     assert set(manifest["stages"]) == {"ingest", "clean", "detect", "translate", "summarize", "check", "merge"}
     assert len(manifest["inputs"]) == 5 and manifest["models"]["summarize.model"]["source"] == "local folder"
+    # The Markdown and HTML pages show the same story, with a link to every article's file.
+    for ext in ("md", "html"):
+        page = (outputs / f"digest.{ext}").read_text(encoding="utf-8")
+        assert re.search(r"5 articles in 1 story\W", page) and digest["stories"][0]["title"] in page
+        assert all(article["path"] in page for article in articles)
 
 
 def test_unchanged_rerun_does_no_model_work_and_a_changed_option_redoes_only_its_stage(tiny_config_file: Path) -> None:
@@ -68,6 +77,7 @@ def test_stages_one_by_one_give_the_same_digest_as_run(tiny_config_file: Path) -
         result = _invoke(stage, "-c", str(tiny_config_file))
         assert result.exit_code == 0, result.output
     by_stage = _digest(tiny_config_file)
+    assert sum(len(story["articles"]) for story in by_stage["stories"]) == 5
     assert _invoke("run", "-c", str(tiny_config_file)).exit_code == 0
     assert _digest(tiny_config_file)["stories"] == by_stage["stories"]
 
@@ -124,9 +134,18 @@ def test_missing_model_fails_fast_naming_model_and_fix(tiny_config_file: Path, t
     assert not (tiny_config_file.parent / "outputs" / "runs").exists()
 
 
-def test_models_command_says_where_each_model_resolves(tiny_config_file: Path, monkeypatch) -> None:
+def test_models_command_says_where_each_model_resolves(
+    tiny_config_file: Path, tiny_models: dict[str, Path], monkeypatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # one table row per line, paths unfolded
     result = _invoke("models", "-c", str(tiny_config_file))
-    assert result.exit_code == 0 and result.output.count("local folder") == 3
+    assert result.exit_code == 0
+    for key, name in (("translate.models.de", "de"), ("translate.models.it", "it"), ("summarize.model", "summarizer")):
+        row = next(line for line in result.output.splitlines() if key in line)
+        assert f"local folder: {tiny_models[name]}" in row
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     result = _invoke("models", "-c", str(tiny_config_file), "--set", "summarize.model=someone/not-cached-model")
-    assert result.exit_code == 2 and "missing" in result.output and "hf download" in result.output
+    assert result.exit_code == 2 and "hf download" in result.output
+    row = next(line for line in result.output.splitlines() if "summarize.model" in line)
+    assert "missing" in row and "hf download someone/not-cached-model" in row
+    assert "local folder" in next(line for line in result.output.splitlines() if "translate.models.de" in line)
