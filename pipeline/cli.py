@@ -265,7 +265,7 @@ def convert_models_cli(ctx: typer.Context, config: ConfigOption = None, sets: Se
     Console().print(table)
 
 
-eval_app = typer.Typer(help="Measure output quality on reference data: BLEU/chrF, ROUGE, detection accuracy, boilerplate.",
+eval_app = typer.Typer(help="Measure output quality on reference data: BLEU/chrF, ROUGE, detection accuracy, boilerplate, story grouping.",
                        no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Also write the results to this JSON file")]
@@ -365,6 +365,29 @@ def eval_clean_cli(
 
     measure = functools.partial(evaluate_cleaning, pages_dir=pages, gold_path=gold)
     _evaluate(ctx, config, sets, None, verbose, json_path, measure, cleaning_tables)
+
+
+@eval_app.command("group", context_settings=EXTRA_ARGS)
+def eval_group_cli(
+    ctx: typer.Context,
+    corpus: Annotated[Path, typer.Argument(metavar="CORPUS", help="Folder of articles, as paths.corpus")],
+    gold: Annotated[Path, typer.Argument(metavar="GOLD.json", help="Path relative to CORPUS -> story label")],
+    translations: Annotated[Optional[Path], typer.Option(
+        "--translations", help="English reference texts at DIR/<same relative path>, instead of the translate models"
+    )] = None,
+    json_path: JsonOption = None,
+    config: ConfigOption = None,
+    sets: SetOption = [],
+    device: DeviceOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Stories found against gold stories: pairwise and B-cubed precision/recall/F1, wrong merges, per language."""
+    from pipeline.eval.grouping import evaluate_grouping
+    from pipeline.eval.report import grouping_tables
+
+    measure = functools.partial(evaluate_grouping, corpus=corpus, gold_path=gold, translations=translations)
+
+    _evaluate(ctx, config, sets, device, verbose, json_path, measure, grouping_tables)
 
 
 cache_app = typer.Typer(help="Inspect and prune the per-article result cache (<cache_dir>/stages.sqlite).", no_args_is_help=True)

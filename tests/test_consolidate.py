@@ -94,8 +94,40 @@ def test_summary_sentence_no_source_supports_is_flagged_unsupported() -> None:
     digest, _ = run_consolidate(translated_rows(), FixedGenerator(invented))
 
     made_up, copied = digest["stories"][0]["summary_sentences"]
-    assert made_up == {"text": "Gardeners in Tasmania harvested record pumpkins.", "sources": [], "supported": False}
+    assert made_up == {"text": "Gardeners in Tasmania harvested record pumpkins.", "sources": [], "supported": False,
+                       "flags": ["name Tasmania in summary not found in any source"]}
     assert copied["supported"] and copied["sources"][0]["article"].startswith("000")
+
+
+def test_sentence_with_an_amount_no_source_has_is_unsupported_and_flagged() -> None:
+    # Close in words to what three sources say, but with a made-up amount.
+    digest, _ = run_consolidate(translated_rows(), FixedGenerator("Netflix offers 50,000 dollars a year for an AI job."))
+
+    story = digest["stories"][0]
+    (sentence,) = story["summary_sentences"]
+    assert sentence["sources"] == [] and sentence["supported"] is False
+    assert story["flags"] == sentence["flags"] == ["number 50,000 in summary not found in any source"]
+
+
+def test_sentence_with_an_invented_place_is_unsupported_by_sources_that_share_its_words() -> None:
+    invented = "Netflix is looking for a highly paid AI manager in Tasmania."
+    digest, _ = run_consolidate(translated_rows(), FixedGenerator(invented))
+
+    story = digest["stories"][0]
+    (sentence,) = story["summary_sentences"]
+    assert sentence["supported"] is False
+    assert story["flags"] == ["name Tasmania in summary not found in any source"]
+
+
+def test_faithful_paraphrase_is_supported_by_the_sources_holding_its_facts() -> None:
+    paraphrase = "The streaming giant Netflix advertised a position for an AI product manager, Gizmodo reports."
+    digest, _ = run_consolidate(translated_rows(), FixedGenerator(paraphrase))
+
+    story = digest["stories"][0]
+    (sentence,) = story["summary_sentences"]
+    assert sentence["supported"] and sentence["flags"] == [] and story["flags"] == []
+    # Only the source naming Gizmodo holds every name of the sentence.
+    assert [source["article"][:3] for source in sentence["sources"]] == ["000"]
 
 
 def test_unchanged_story_costs_no_model_call_on_the_next_run(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ Merge groups the articles without any model; this step, run right after it, need
 3. the selected sentences, in story order, are summarized abstractively by the configured summarizer
    (through `summarize_texts`, which chunks); a story of one article keeps that article's summary;
 4. every sentence of the summary is attributed to the sources holding a sentence at least
-   `merge.attribution_threshold` similar to it (TF-IDF cosine); a sentence no source supports is marked
-   unsupported, so an editor sees at once what the model may have made up.
+   `merge.attribution_threshold` similar to it (TF-IDF cosine) AND all of its numbers, dates and names
+   (the check stage's faithfulness test); a sentence no source supports is marked unsupported, and the
+   numbers and names no source has become the story's flags, as for an article's summary, so an editor
+   sees at once what the model may have made up.
 
 Summaries are cached by the selected sentences and the summarizer's fingerprint: a story whose
 sentences did not change costs nothing on the next run.
@@ -28,8 +30,10 @@ from pipeline.config import MergeConfig, SummarizeConfig
 from pipeline.errors import describe, isolate_failures
 from pipeline.models.pool import ModelPool
 from pipeline.models.summarizer import SUMMARY_LANGUAGE, summarize_texts
+from pipeline.records import title_and_text
 from pipeline.store.cache import StageCache, make_key
 from pipeline.text.english import english_sentences
+from pipeline.text.quality import faithfulness_flags
 from pipeline.text.sentences import split_sentences
 from pipeline.text.similarity import tfidf_cosine
 
@@ -37,6 +41,8 @@ log = logging.getLogger(__name__)
 
 CACHE_STAGE = "consolidate"
 SUMMARY_METHOD = "MMR over TF-IDF sentence vectors across sources, then the summarizer; TF-IDF cosine attribution"
+# How the faithfulness flags of a story summary name its sources.
+ANY_SOURCE = "any source"
 # Headings, bylines and captions are too short to carry a fact of the story.
 MIN_SENTENCE_WORDS = 4
 
@@ -59,7 +65,8 @@ def consolidate(
 ) -> tuple[dict, dict[str, int]]:
     """The digest with each story's key sentences, summary and attribution filled in, and counts of the
     story summaries written, computed and taken from the cache."""
-    rows = {row["id"]: row for row in articles.select_columns(["id", "text_en"]).to_list()}
+    columns = ["id", "title", "text", "title_en", "text_en"]
+    rows = {row["id"]: row for row in articles.select_columns(columns).to_list()}
     stories = [dict(story) for story in digest["stories"]]
     sentences = [
         story_sentences([(rows[entry["id"]]["text_en"], entry["language"]) for entry in story["articles"]])
@@ -74,8 +81,12 @@ def consolidate(
             {"text": sentence.text, "article": ids[sentence.article], "source": labels[sentence.article]}
             for sentence in selected
         ]
+        texts = [source_texts(rows[article_id]) for article_id in ids]
         story["summary"] = summary
-        story["summary_sentences"] = attribute_summary(summary, found, ids, labels, config.attribution_threshold)
+        story["summary_sentences"] = attribute_summary(
+            summary, found, ids, labels, texts, config.attribution_threshold
+        )
+        story["flags"] = faithfulness_flags(summary, tuple(text for pair in texts for text in pair), ANY_SOURCE)
     log.info("consolidate: %d story summaries, %d computed, %d from cache", *report.values())
     return {**digest, "stories": stories}, report
 
@@ -122,10 +133,26 @@ def select_sentences(sentences: Sequence[SourceSentence], count: int, mmr_lambda
     return [sentences[index] for index in sorted(chosen, key=lambda i: (sentences[i].article, sentences[i].position))]
 
 
+def source_texts(row: dict[str, Any]) -> tuple[str, str]:
+    """An article's original and English title and text: what a summary sentence may rest on."""
+    return title_and_text(row.get("title"), row.get("text")), title_and_text(row.get("title_en"), row.get("text_en"))
+
+
 def attribute_summary(
-    summary: str, sentences: Sequence[SourceSentence], ids: Sequence[str], labels: Sequence[str], threshold: float
+    summary: str,
+    sentences: Sequence[SourceSentence],
+    ids: Sequence[str],
+    labels: Sequence[str],
+    texts: Sequence[tuple[str, str]],
+    threshold: float,
 ) -> list[dict[str, Any]]:
-    """Each summary sentence with the sources it rests on, most similar first; none means unsupported."""
+    """Each summary sentence with the sources it rests on, most similar first; none means unsupported.
+
+    A source supports a sentence when it has a sentence at least `threshold` similar to it AND holds
+    every number, date and name of it (the check stage's faithfulness test, on the source's original and
+    English text, `texts[article]`): word overlap alone would let "Netflix offers 50,000 dollars" rest on
+    a source that says 900,000. Each sentence also lists what no source of the story has (`flags`).
+    """
     parts = split_sentences(summary, SUMMARY_LANGUAGE) if summary.strip() else []
     if not parts:
         return []
@@ -135,11 +162,13 @@ def attribute_summary(
     for row, part in zip(similarity, parts):
         best = {int(article): float(row[articles == article].max()) for article in np.unique(articles)}
         # A zero threshold still asks for a shared term: similarity 0 is no evidence at all.
-        supporting = sorted((a for a, value in best.items() if value >= threshold and value > 0), key=lambda a: -best[a])
+        similar = [a for a, value in best.items() if value >= threshold and value > 0]
+        supporting = sorted((a for a in similar if not faithfulness_flags(part, texts[a])), key=lambda a: -best[a])
         attributed.append({
             "text": part,
             "sources": [{"article": ids[a], "source": labels[a], "similarity": round(best[a], 3)} for a in supporting],
             "supported": bool(supporting),
+            "flags": faithfulness_flags(part, tuple(text for pair in texts for text in pair), ANY_SOURCE),
         })
     return attributed
 

@@ -8,6 +8,8 @@ from rich.table import Table
 
 # Unfaithful summaries listed under the summary scores; the JSON output has all of them.
 MAX_LISTED_SUMMARIES = 5
+# Wrong merges listed under the grouping scores, largest first.
+MAX_LISTED_MERGES = 5
 
 
 def translation_tables(result: dict[str, Any]) -> list[RenderableType]:
@@ -81,3 +83,38 @@ def cleaning_tables(result: dict[str, Any]) -> list[RenderableType]:
         "token F1 of the body against gold_text",
     ]
     return lines + [f"problem: {problem}" for problem in result["problems"]]
+
+
+def grouping_tables(result: dict[str, Any]) -> list[RenderableType]:
+    source = f"translations from {result['translations']}" if result["translations"] else "translate models"
+    table = Table(title=f"grouping: {result['corpus']} ({source}), threshold {result['threshold']}")
+    for column in ("measure", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    for name in ("pairwise", "bcubed"):
+        scores = result[name]
+        table.add_row(name, f"{scores['precision']:.4f}", f"{scores['recall']:.4f}", f"{scores['f1']:.4f}")
+    for language, figures in result["per_language"].items():
+        scores = figures["bcubed"]
+        table.add_row(f"bcubed {language} ({figures['articles']})", f"{scores['precision']:.4f}",
+                      f"{scores['recall']:.4f}", f"{scores['f1']:.4f}")
+    skipped = result["skipped"]
+    lines: list[RenderableType] = [
+        f"articles: {result['articles']}, stories found: {result['stories_found']}, "
+        f"stories in the gold: {result['stories_gold']}; {result['in_wrong_story']} articles in a wrong story",
+        table,
+        f"pairs: {result['pairwise']['predicted_pairs']} predicted, {result['pairwise']['gold_pairs']} gold, "
+        f"{result['pairwise']['correct_pairs']} correct",
+    ]
+    if skipped["articles"]:
+        languages = ", ".join(f"{language} {count}" for language, count in skipped["by_language"].items())
+        lines.append(f"skipped before grouping (no translator, too short, ...): {skipped['articles']} ({languages})")
+    if result["not_in_gold"] or result["missing_from_corpus"]:
+        lines.append(f"not in the gold: {result['not_in_gold']} articles; gold entries with no file: "
+                     f"{result['missing_from_corpus']}")
+    merges = result["wrong_merges"]
+    for merge in merges[:MAX_LISTED_MERGES]:
+        members = ", ".join(f"{entry['path']} ({entry['gold']})" for entry in merge["articles"])
+        lines.append(f"wrong merge of {merge['size']} articles from {merge['gold_stories']} stories: {members}")
+    if len(merges) > MAX_LISTED_MERGES:
+        lines.append(f"… and {len(merges) - MAX_LISTED_MERGES} more wrong merges (all of them in --json)")
+    return lines if merges else lines + ["no wrong merge"]

@@ -1,10 +1,8 @@
 """Merge stage: group the articles into stories and assemble one multilingual digest.
 
-Grouping cannot trust the English translation alone (in tests the models are random and translate to
-gibberish), so it combines two views of each article: language-independent anchors taken from the
-original text (amounts, names, acronyms) and the English title and text. Each view is TF-IDF weighted and
-compared by cosine similarity; the two similarities are combined as a noisy OR and clustered with
-average linkage.
+Grouping (pipeline.digest.grouping) cannot trust the English translation alone (in tests the models are
+random and translate to gibberish): it weighs names, amounts and dates of the original text by their
+rarity, adds the English text where it really is English, and clusters with average linkage.
 
 Each article gets a short source label and each story its facts that only one source has
 (pipeline.facts); the story summary is left empty here and written by the consolidate step, the only
@@ -42,7 +40,7 @@ def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
     """Group the "ok" articles into stories and return the digest as a plain JSON-able dict."""
     rows = articles.to_list()
     ok_rows = [row for row in rows if row.get("status") == STATUS_OK]
-    similarity = similarity_matrix(ok_rows)
+    similarity = similarity_matrix(ok_rows, config)
     clusters = cluster_articles(similarity, config.similarity_threshold)
     stories = [_build_story(ok_rows, members, similarity) for members in clusters]
     stories.sort(key=lambda story: (-story["size"], _negated(story["last_date"]), story["id"]))
@@ -51,7 +49,10 @@ def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "run": to_jsonable(run_info),
-        "grouping": {"method": GROUPING_METHOD, "similarity_threshold": config.similarity_threshold},
+        "grouping": {
+            "method": GROUPING_METHOD,
+            **config.model_dump(include={"similarity_threshold", "min_shared_evidence", "date_window_days"}),
+        },
         "consolidation": {
             "method": SUMMARY_METHOD,
             **config.model_dump(include={"story_sentences", "mmr_lambda", "attribution_threshold"}),
@@ -117,6 +118,7 @@ def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarra
         # Written by the consolidate step, which needs the summarizer.
         "summary": "",
         "summary_sentences": [],
+        "flags": [],  # numbers and names of the story summary that no source has
         "key_sentences": [],
         "single_source_facts": single_source_facts(ordered_rows, labels),
         "articles": articles,

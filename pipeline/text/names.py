@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from pipeline.text.numbers import extract_amounts
 
 MAX_NAME_NGRAM = 3
 
@@ -24,11 +23,6 @@ _QUOTE_WORD = re.compile(r"[^\W_]+")
 class Quote:
     token: str  # normalised: "quote:was soll der"
     surface: str  # as written in the text
-
-
-def extract_anchors(text: str) -> list[str]:
-    """Language-independent tokens of one original text: normalised amounts and capitalised names."""
-    return extract_amounts(text) + extract_names(text)
 
 
 def extract_names(text: str) -> list[str]:

@@ -106,13 +106,13 @@ def summary_flags(summary: str, sources: tuple[str, ...], config: CheckConfig) -
     return flags
 
 
-def faithfulness_flags(summary: str, sources: tuple[str, ...]) -> list[str]:
-    """Numbers, dates and names in the summary that none of the source texts has."""
+def faithfulness_flags(summary: str, sources: tuple[str, ...], where: str = "the article") -> list[str]:
+    """Numbers, dates and names in the summary that none of the source texts has (`where` names them)."""
     flags = [
-        f"{mention.kind} {mention.text} in summary not found in the article"
+        f"{mention.kind} {mention.text} in summary not found in {where}"
         for mention in missing_mentions(find_mentions(summary), *sources)
     ]
-    return flags + [f"name {name} in summary not found in the article" for name in unknown_names(summary, sources)]
+    return flags + [f"name {name} in summary not found in {where}" for name in unknown_names(summary, sources)]
 
 
 def unknown_names(text: str, sources: tuple[str, ...]) -> list[str]:
