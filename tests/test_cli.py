@@ -82,17 +82,17 @@ def test_stages_one_by_one_give_the_same_digest_as_run(tiny_config_file: Path) -
     assert _digest(tiny_config_file)["stories"] == by_stage["stories"]
 
 
-def test_a_stage_without_its_input_artifact_says_which_command_to_run(tiny_config_file: Path) -> None:
-    assert _invoke("ingest", "-c", str(tiny_config_file)).exit_code == 0
-    result = _invoke("translate", "-c", str(tiny_config_file))
+def test_a_stage_without_its_input_artifact_says_which_command_to_run(quick_config_file: Path) -> None:
+    assert _invoke("ingest", "-c", str(quick_config_file)).exit_code == 0
+    result = _invoke("translate", "-c", str(quick_config_file))
     assert result.exit_code == 1
     assert "needs the 'detect' artifact" in result.output
     # The command the message names is a real one: after running it (and its own prerequisites), the stage runs.
     named = re.search(r"run `news-digest (\w+)` first", result.output)
     assert named and named.group(1) == "detect"
     for stage in ("clean", named.group(1)):
-        assert _invoke(stage, "-c", str(tiny_config_file)).exit_code == 0
-    assert _invoke("translate", "-c", str(tiny_config_file)).exit_code == 0
+        assert _invoke(stage, "-c", str(quick_config_file)).exit_code == 0
+    assert _invoke("translate", "-c", str(quick_config_file)).exit_code == 0
 
 
 def test_bad_articles_are_reported_and_good_ones_still_processed(tiny_config_file: Path) -> None:
