@@ -37,7 +37,7 @@ from wordfreq import zipf_frequency
 from pipeline.config import MergeConfig
 from pipeline.records import field_text, title_and_text
 from pipeline.text.english import english_sentences
-from pipeline.text.names import MAX_NAME_NGRAM, name_runs
+from pipeline.text.names import name_ngrams
 from pipeline.text.numbers import extract_amounts, find_mentions
 from pipeline.text.similarity import tfidf_cosine
 
@@ -91,12 +91,7 @@ def cluster_articles(similarity: np.ndarray, threshold: float) -> list[list[int]
 
 def anchors_of(text: str) -> set[str]:
     """The anchors of one original text: "name:sag aftra", "num:300000", "pct:87", "date:2023-07-26"."""
-    found = {
-        "name:" + " ".join(parts[start:start + size])
-        for parts, _ in name_runs(text)
-        for size in range(1, MAX_NAME_NGRAM + 1)
-        for start in range(len(parts) - size + 1)
-    }
+    found = {"name:" + name for name in name_ngrams(text, " ")}
     found.update(extract_amounts(text))
     found.update(f"date:{mention.value}" for mention in find_mentions(text)
                  if mention.kind == "date" and "?" not in mention.value)
@@ -156,20 +151,16 @@ def english_similarity(rows: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
 def within_window(dates: Sequence[str], window_days: int) -> np.ndarray:
     """1 for each pair of articles that may be one story, 0 for two full dates more than `window_days`
     apart; an article without a full date (YYYY-MM-DD) may go with any."""
-    days = [_day_number(text) for text in dates]
-    allowed = np.ones((len(days), len(days)))
-    for i, first in enumerate(days):
-        for j, second in enumerate(days):
-            if first is not None and second is not None and abs(first - second) > window_days:
-                allowed[i, j] = 0.0
-    return allowed
+    days = np.array([_day_number(text) for text in dates], dtype=float)  # NaN: no full date
+    apart = np.abs(np.subtract.outer(days, days)) > window_days  # False wherever a NaN takes part
+    return np.where(apart, 0.0, 1.0)
 
 
-def _day_number(text: str) -> int | None:
+def _day_number(text: str) -> float:
     try:
-        return date.fromisoformat(text[:10]).toordinal() if len(text) >= 10 else None
+        return float(date.fromisoformat(text[:10]).toordinal()) if len(text) >= 10 else math.nan
     except ValueError:
-        return None
+        return math.nan
 
 
 def _cosine(matrix: np.ndarray) -> np.ndarray:

@@ -30,7 +30,13 @@ def extract_names(text: str) -> list[str]:
 
     "SAG-AFTRA", "Sag-Aftra" and "Sag Aftra" all give "sag", "aftra" and "sagaftra".
     """
-    return [token for parts, _ in name_runs(text) for token in _ngrams(parts)]
+    return name_ngrams(text)
+
+
+def name_ngrams(text: str, separator: str = "") -> list[str]:
+    """The runs of name parts in `text` and their sub-runs of up to MAX_NAME_NGRAM parts, each joined by
+    `separator`: "" to match spellings with and without spaces, " " to look the words up in a dictionary."""
+    return [token for parts, _ in name_runs(text) for token in _ngrams(parts, separator)]
 
 
 def name_runs(text: str) -> Iterator[tuple[list[str], str]]:
@@ -89,9 +95,9 @@ def _name_parts(word: str, sentence_start: bool) -> list[str]:
     return [part.casefold() for part in parts]
 
 
-def _ngrams(parts: list[str]) -> list[str]:
+def _ngrams(parts: list[str], separator: str) -> list[str]:
     return [
-        "".join(parts[start:start + size])
+        separator.join(parts[start:start + size])
         for size in range(1, MAX_NAME_NGRAM + 1)
         for start in range(len(parts) - size + 1)
     ]
