@@ -17,6 +17,7 @@ from datasets import Dataset
 from pipeline.config import CleanConfig, MergeConfig
 from pipeline.digest import render
 from pipeline.digest.facts import source_label, unique_labels
+from pipeline.digest.grouping import similarity_matrix
 from pipeline.errors import ConfigError
 from pipeline.stages.clean import clean_article, load_rules, rules_path
 from pipeline.stages.merge import merge, write_digest
@@ -314,3 +315,14 @@ def test_facts_only_one_source_mentions_are_listed_with_their_source() -> None:
     ]
     labels = {article["id"]: article["source"] for article in story["articles"]}
     assert all(fact["source"] == labels[fact["article"]] for fact in story["single_source_facts"])
+
+
+def test_articles_with_full_dates_further_apart_than_the_window_are_never_one_story() -> None:
+    text = ("Die Gewerkschaft Sag-Aftra und Fran Drescher verhandeln mit Netflix über 900.000 Dollar. "
+            "Laut Drescher fordert Sag-Aftra 48 Prozent mehr.")
+    rows = [{"title": "Sag-Aftra", "text": text, "language": "de", "date": day}
+            for day in ("2023-07-26", "2023-07-30", "2023-09-30", "")]
+    similarity = similarity_matrix(rows, MergeConfig(date_window_days=7))
+    assert similarity[0, 1] > 0.5 and similarity[0, 3] > 0.5 and similarity[2, 3] > 0.5
+    assert similarity[0, 2] == similarity[1, 2] == 0.0
+    assert similarity_matrix(rows, MergeConfig(date_window_days=90))[0, 2] > 0.5
