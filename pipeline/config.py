@@ -108,8 +108,8 @@ class CheckConfig(Section):
 
 
 class MergeConfig(Section):
-    similarity_threshold: float = Field(0.12, ge=0, le=1)
-    min_shared_evidence: float = Field(5.0, ge=0)  # weight of the anchors two articles must share to be linked
+    similarity_threshold: float = Field(0.13, ge=0, le=1)
+    min_shared_evidence: float = Field(4.0, ge=0)  # rarity of the anchors two articles must share to be linked
     date_window_days: int = Field(7, ge=0)  # dated articles further apart are never one story
     story_sentences: int = Field(12, ge=1)  # sentences selected across a story's sources for its summary
     mmr_lambda: float = Field(0.7, ge=0, le=1)  # selection: 1 = most central only, 0 = least redundant only

@@ -117,8 +117,9 @@ def run_info() -> dict:
     }
 
 
-def make_digest(rows: list[dict], threshold: float = 0.12) -> dict:
-    return merge(Dataset.from_list(rows), MergeConfig(similarity_threshold=threshold), run_info())
+def make_digest(rows: list[dict], threshold: float | None = None) -> dict:
+    config = MergeConfig() if threshold is None else MergeConfig(similarity_threshold=threshold)
+    return merge(Dataset.from_list(rows), config, run_info())
 
 
 def story_ids(digest: dict) -> list[list[str]]:
@@ -297,11 +298,11 @@ def test_articles_are_labelled_by_publisher_domain_else_file_stem() -> None:
 
 
 def test_facts_only_one_source_mentions_are_listed_with_their_source() -> None:
-    german = "Die Firma Acme zahlt 300.000 Dollar an ihr Personal. Die Chefin sagte: „Wir sind stolz auf dieses Team.“"
-    english = "The firm Acme pays 300,000 dollars to its staff and 45,000 dollars in bonuses, said Jane Doe in July 2023."
+    german = "Die Firma Acme zahlt 312.500 Dollar an ihr Personal. Die Chefin sagte: „Wir sind stolz auf dieses Team.“"
+    english = "The firm Acme pays 312,500 dollars to its staff and 45,000 dollars in bonuses, said Jane Doe in July 2023."
     rows = [
         # The second sentence is one the translation kept in German: its nouns are not names.
-        make_row("a", german, "de", 1, text_en="The company Acme pays $300,000, according to Gizmodo. "
+        make_row("a", german, "de", 1, text_en="The company Acme pays $312,500, according to Gizmodo. "
                  "Die Gewerkschaft Verdi fordert mehr Lohn für alle Mitarbeiter im Betrieb."),
         make_row("b", english, "en", 2),
     ]

@@ -4,12 +4,16 @@
    each weighted by how rare it is. A name's rarity is its frequency in general language (wordfreq's
    Zipf scale, the most frequent of the languages we read), so that "Jahr", "Geld" and "Menschen",
    capitalised in every German article, count for nothing while "Sag-Aftra" or "Drosten" count much;
-   every anchor is further weighted by its inverse document frequency in the corpus, so that a site's
-   boilerplate repeated on all its pages counts little. Articles are compared by the cosine of these
+   an amount weighs by its significant digits, since round figures (60 %, 500, 10,000) turn up in
+   unrelated stories and a figure like 383 or 2.75 million rarely does. Every anchor is further weighted
+   by its inverse document frequency in the corpus, so that a site's boilerplate repeated on all its pages
+   counts little. Articles are compared by the cosine of these
    weights: what two articles do NOT share counts against them, which keeps long pages on one topic
    (two different Covid stories both naming the same virologist) apart. Articles in different
    languages can only share what is written the same way in both, so their cosine is the geometric mean
    of the cosine over all anchors and the cosine over the anchors also seen in another language.
+   Two articles are not linked at all unless the rarity of what they share (without IDF: it does not
+   depend on the corpus) reaches `merge.min_shared_evidence`.
    Quoted passages are left out: translations reword them, and a quote only one source has costs
    similarity without ever being shared.
 2. The English text, TF-IDF cosine, only when it is English: translated passages that a model failed on
@@ -50,8 +54,13 @@ FREQUENCY_LANGUAGES = ("de", "it", "en", "fr", "es", "nl", "pt")
 # Words at least this frequent (Zipf 5: once in 100,000 words, like "Jahr", "Berlin", "news") are no
 # evidence of a story; rarer names weigh (NAME_MAX_ZIPF - Zipf), up to 5 for a name wordfreq never saw.
 NAME_MAX_ZIPF = 5.0
-# An amount or a full date weighs like a name of Zipf 2, rare but not unheard of.
+# A full date, or an amount with AMOUNT_FULL_DIGITS significant digits or more, weighs like a name of
+# Zipf 2, rare but not unheard of; an amount with fewer significant digits weighs proportionally less.
 AMOUNT_WEIGHT = 3.0
+AMOUNT_FULL_DIGITS = 3
+# IDF is estimated as if the corpus held at least this many articles: in a corpus of a handful of articles
+# on one story, the anchors all of them share (the story itself) would otherwise weigh the least.
+IDF_MIN_ARTICLES = 50
 # The English view needs this many English words, making up at least this share of the English text.
 MIN_ENGLISH_WORDS = 20
 MIN_ENGLISH_SHARE = 0.5
@@ -100,36 +109,43 @@ def anchors_of(text: str) -> set[str]:
 
 def anchor_similarity(rows: Sequence[dict], min_shared_evidence: float) -> np.ndarray:
     """Cosine of the rarity x IDF weighted anchors; across languages, the geometric mean with the cosine
-    over anchors seen in another language; zero for pairs sharing less than `min_shared_evidence`."""
+    over anchors seen in another language; zero for pairs whose shared anchors' rarity (no IDF) sums to
+    less than `min_shared_evidence`."""
     documents = [anchors_of(title_and_text(row.get("title"), row.get("text"))) for row in rows]
     languages = np.array([field_text(row.get("language")) for row in rows])
     frequency = Counter(anchor for document in documents for anchor in document)
     vocabulary = {anchor: index for index, anchor in enumerate(sorted(frequency))}
     count = len(rows)
+    idf_articles = max(count, IDF_MIN_ARTICLES)
     seen_in: dict[str, set[str]] = {}
     for document, language in zip(documents, languages):
         for anchor in document:
             seen_in.setdefault(anchor, set()).add(language)
-    weights = np.zeros((count, len(vocabulary)))
-    portable = np.zeros_like(weights)
+    rarity = np.zeros((count, len(vocabulary)))
+    idf = np.zeros(len(vocabulary))
+    portable = np.zeros_like(rarity, dtype=bool)
+    for anchor, column in vocabulary.items():
+        idf[column] = math.log((1 + idf_articles) / (1 + frequency[anchor])) + 1  # scikit-learn's smoothed IDF
     for row, (document, language) in enumerate(zip(documents, languages)):
         for anchor in document:
-            idf = math.log((1 + count) / (1 + frequency[anchor])) + 1  # scikit-learn's smoothed IDF
-            weights[row, vocabulary[anchor]] = anchor_weight(anchor) * idf
-            if seen_in[anchor] - {language}:
-                portable[row, vocabulary[anchor]] = weights[row, vocabulary[anchor]]
+            rarity[row, vocabulary[anchor]] = anchor_weight(anchor)
+            portable[row, vocabulary[anchor]] = bool(seen_in[anchor] - {language})
+    weights = rarity * idf
     full = _cosine(weights)
-    across = np.sqrt(full * _cosine(portable))
+    across = np.sqrt(full * _cosine(np.where(portable, weights, 0.0)))
     similarity = np.where(np.equal.outer(languages, languages), full, across)
-    shared_evidence = (weights > 0).astype(float) @ weights.T
+    shared_evidence = (rarity > 0).astype(float) @ rarity.T
     return np.where(shared_evidence >= min_shared_evidence, similarity, 0.0)
 
 
 def anchor_weight(anchor: str) -> float:
     kind, _, value = anchor.partition(":")
-    if kind != "name":
+    if kind == "name":
+        return max(0.0, NAME_MAX_ZIPF - _zipf(value))
+    if kind == "date":
         return AMOUNT_WEIGHT
-    return max(0.0, NAME_MAX_ZIPF - _zipf(value))
+    significant_digits = len(value.replace(".", "").strip("0"))
+    return AMOUNT_WEIGHT * min(1.0, significant_digits / AMOUNT_FULL_DIGITS)
 
 
 def english_similarity(rows: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
