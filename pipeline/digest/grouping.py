@@ -1,21 +1,19 @@
 """Grouping articles into stories: pairwise similarity from two kinds of evidence, then average linkage.
 
-1. Anchors of the original text: names (capitalised words and their runs), amounts and full dates,
-   each weighted by how rare it is. A name's rarity is its frequency in general language (wordfreq's
-   Zipf scale, the most frequent of the languages we read), so that "Jahr", "Geld" and "Menschen",
-   capitalised in every German article, count for nothing while "Sag-Aftra" or "Drosten" count much;
-   an amount weighs by its significant digits, since round figures (60 %, 500, 10,000) turn up in
-   unrelated stories and a figure like 383 or 2.75 million rarely does. Every anchor is further weighted
-   by its inverse document frequency in the corpus, so that a site's boilerplate repeated on all its pages
-   counts little. Articles are compared by the cosine of these
-   weights: what two articles do NOT share counts against them, which keeps long pages on one topic
-   (two different Covid stories both naming the same virologist) apart. Articles in different
-   languages can only share what is written the same way in both, so their cosine is the geometric mean
-   of the cosine over all anchors and the cosine over the anchors also seen in another language.
-   Two articles are not linked at all unless the rarity of what they share (without IDF: it does not
-   depend on the corpus) reaches `merge.min_shared_evidence`.
-   Quoted passages are left out: translations reword them, and a quote only one source has costs
-   similarity without ever being shared.
+1. Anchors of the original text: names (capitalised words and their runs), amounts and full dates, each
+   weighted by how rare it is. A name's rarity is its frequency in general language (wordfreq's Zipf scale,
+   the most frequent of the languages we read), so that "Jahr", "Geld" and "Menschen", capitalised in every
+   German article, count for nothing while "Sag-Aftra" or "Drosten" count much; an amount weighs by its
+   significant digits, since round figures (60 %, 500, 10,000) turn up in unrelated stories and a figure
+   like 383 or 2.75 million rarely does. Every anchor is further weighted by its inverse document frequency
+   in the corpus, so that a site's boilerplate repeated on all its pages counts little. Articles are
+   compared by the cosine of these weights: what two articles do NOT share counts against them, which keeps
+   long pages on one topic (two different Covid stories both naming the same virologist) apart. Articles in
+   different languages can only share what is written the same way in both, so their cosine is the geometric
+   mean of the cosine over all anchors and the cosine over the anchors also seen in another language. Two
+   articles are not linked at all unless the rarity of what they share (without IDF: it does not depend on
+   the corpus) reaches `merge.min_shared_evidence`. Quoted passages are left out: translations reword them,
+   and a quote only one source has costs similarity without ever being shared.
 2. The English text, TF-IDF cosine, only when it is English: translated passages that a model failed on
    (kept in the original, or gibberish from a random model) would tie articles of one language together,
    so an article whose English sentences are too few, too short a share of its text, or made of words
@@ -116,16 +114,14 @@ def anchor_similarity(rows: Sequence[dict], min_shared_evidence: float) -> np.nd
     frequency = Counter(anchor for document in documents for anchor in document)
     vocabulary = {anchor: index for index, anchor in enumerate(sorted(frequency))}
     count = len(rows)
-    idf_articles = max(count, IDF_MIN_ARTICLES)
     seen_in: dict[str, set[str]] = {}
     for document, language in zip(documents, languages):
         for anchor in document:
             seen_in.setdefault(anchor, set()).add(language)
     rarity = np.zeros((count, len(vocabulary)))
-    idf = np.zeros(len(vocabulary))
     portable = np.zeros_like(rarity, dtype=bool)
-    for anchor, column in vocabulary.items():
-        idf[column] = math.log((1 + idf_articles) / (1 + frequency[anchor])) + 1  # scikit-learn's smoothed IDF
+    holders = np.array([frequency[anchor] for anchor in vocabulary])
+    idf = np.log((1 + max(count, IDF_MIN_ARTICLES)) / (1 + holders)) + 1  # scikit-learn's smoothed IDF
     for row, (document, language) in enumerate(zip(documents, languages)):
         for anchor in document:
             rarity[row, vocabulary[anchor]] = anchor_weight(anchor)
