@@ -1,36 +1,14 @@
 """The local engine: in this process, one batch after another (the default; the base install is enough)."""
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Iterator
 
-from datasets import Dataset
-
 from pipeline.config import PipelineConfig
-from pipeline.engines.base import Outcome, Row, batch_starts, mark_failed
-from pipeline.errors import describe, isolate_failures
-from pipeline.models.pool import ModelPool, open_pool
+from pipeline.engines.base import Outcome, Row, apply_isolating_failures, batch_starts
+from pipeline.models.pool import open_pool
 
 if TYPE_CHECKING:
     from pipeline.plan import ArticleStage
-
-log = logging.getLogger(__name__)
-
-
-def apply_isolating_failures(
-    stage: ArticleStage, config: PipelineConfig, models: ModelPool, rows: list[Row]
-) -> list[tuple[Row, bool]]:
-    """(result, failed) for each row; an article the stage raises on fails alone, marked with the problem."""
-
-    def apply(part: list[Row]) -> list[tuple[Row, bool]]:
-        return [(row, False) for row in stage.apply(Dataset.from_list(part), config, models).to_list()]
-
-    def fail(row: Row, error: Exception) -> tuple[Row, bool]:
-        problem = f"{stage.name} failed: {describe(error)}"
-        log.warning("%s: %s", row.get("path", row["id"]), problem)
-        return mark_failed([row], problem)[0], True
-
-    return isolate_failures(rows, apply, fail)
 
 
 def outcomes_of(start: int, results: list[tuple[Row, bool]]) -> Iterator[Outcome]:

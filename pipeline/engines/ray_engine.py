@@ -2,10 +2,11 @@
 load the stage's models once; results stream back to the runner block by block as actors finish them,
 and the runner commits each block to the cache, as with the local engine.
 
-Failures. An exception in a batch is retried inside its actor (Ray Data's `retried_map_errors`); a worker
-process that dies is restarted by Ray and its batch resubmitted (actor restarts with `max_task_retries`).
-After 1 + `engine.retries` attempts the batch's articles come back failed, each with the problem, and
-nothing about them is cached. Only the driver touches the cache and the run folder: workers receive
+Failures. An exception in a batch is retried inside its actor (Ray Data's `retried_map_errors`); the last
+of 1 + `engine.retries` attempts applies the stage to each article alone, so that only the articles that
+still raise come back failed, each with its problem, as on the local engine. A worker process that dies
+is restarted by Ray and its batch resubmitted (actor restarts with `max_task_retries`); after 1 +
+`engine.retries` deaths the batch's articles come back failed. Nothing about failed articles is cached. Only the driver touches the cache and the run folder: workers receive
 article rows, not paths, so they need the models but neither the corpus nor the work folder.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datasets import Dataset
 from ray.data import ActorPoolStrategy, DataContext
 
 from pipeline.config import EngineConfig, PipelineConfig
-from pipeline.engines.base import Outcome, Row, batch_starts, mark_failed
+from pipeline.engines.base import Outcome, Row, apply_isolating_failures, batch_starts, mark_failed
 from pipeline.errors import PipelineError
 from pipeline.models.pool import open_pool
 
@@ -50,17 +51,19 @@ class StageWorker:
         rows = batch.drop_columns([POSITION]).to_pylist()
         positions = batch.column(POSITION).to_pylist()
         try:
-            results = self.stage.apply(Dataset.from_list(rows), self.config, self.models).to_list()
-            failed = False
-        except Exception as error:
+            results = [(row, False) for row in self.stage.apply(Dataset.from_list(rows), self.config, self.models).to_list()]
+        except Exception:
             # Ray Data retries in this same actor: count attempts per batch to know which one is the last.
             attempt = tuple(positions)
             self.failures[attempt] += 1
             if self.failures[attempt] <= self.retries:
                 raise
-            problem = f"{self.stage.name} failed on every attempt ({self.failures[attempt]}): {type(error).__name__}: {error}"
-            results, failed = mark_failed(rows, problem.splitlines()[0]), True
-        return pa.Table.from_pylist([{**row, POSITION: position, FAILED: failed} for row, position in zip(results, positions)])
+            # The last attempt goes article by article, as the local engine does: a bad article fails alone.
+            results = [result for row in rows for result in apply_isolating_failures(self.stage, self.config, self.models, [row])]
+        records = [{**row, POSITION: position, FAILED: failed} for (row, failed), position in zip(results, positions)]
+        # A failed article lacks the stage's columns; pyarrow takes its columns from the first record only.
+        columns = dict.fromkeys(column for record in records for column in record)
+        return pa.Table.from_pylist([{column: record.get(column) for column in columns} for record in records])
 
 
 def _outcomes(results: list[Row]) -> Iterator[Outcome]:
