@@ -4,10 +4,11 @@ and the runner commits each block to the cache, as with the local engine.
 
 Failures. An exception in a batch is retried inside its actor (Ray Data's `retried_map_errors`); the last
 of 1 + `engine.retries` attempts applies the stage to each article alone, so that only the articles that
-still raise come back failed, each with its problem, as on the local engine. A worker process that dies
-is restarted by Ray and its batch resubmitted (actor restarts with `max_task_retries`); after 1 +
-`engine.retries` deaths the batch's articles come back failed. Nothing about failed articles is cached. Only the driver touches the cache and the run folder: workers receive
-article rows, not paths, so they need the models but neither the corpus nor the work folder.
+still raise come back failed, each with its problem, as on the local engine. A worker process that dies is
+restarted by Ray and its batch resubmitted (actor restarts with `max_task_retries`); after 1 +
+`engine.retries` deaths the batch's articles come back failed. Nothing about failed articles is cached.
+Only the driver touches the cache and the run folder: workers receive article rows, not paths, so they
+need the models but neither the corpus nor the work folder.
 """
 from __future__ import annotations
 
