@@ -40,7 +40,7 @@ from pipeline.config import MergeConfig
 from pipeline.records import field_text, title_and_text
 from pipeline.text.english import english_sentences
 from pipeline.text.names import name_ngrams
-from pipeline.text.numbers import extract_amounts, find_mentions
+from pipeline.text.numbers import dates_and_amounts
 from pipeline.text.similarity import tfidf_cosine
 
 GROUPING_METHOD = (
@@ -99,9 +99,9 @@ def cluster_articles(similarity: np.ndarray, threshold: float) -> list[list[int]
 def anchors_of(text: str) -> set[str]:
     """The anchors of one original text: "name:sag aftra", "num:300000", "pct:87", "date:2023-07-26"."""
     found = {"name:" + name for name in name_ngrams(text, " ")}
-    found.update(extract_amounts(text))
-    found.update(f"date:{mention.value}" for mention in find_mentions(text)
-                 if mention.kind == "date" and "?" not in mention.value)
+    dates, amounts = dates_and_amounts(text)
+    found.update(amount.token for amount in amounts)
+    found.update(f"date:{mention.value}" for mention in dates if "?" not in mention.value)
     return found
 
 

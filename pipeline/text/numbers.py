@@ -9,8 +9,8 @@ the price of misreading the rare decimal with three places ("3,141"). English nu
 the actors" is no figure to check.
 
 This is the one parser of amounts and dates: the check stage compares mentions (`find_mentions`),
-grouping and the digest's facts compare amounts (`amount_mentions`), and ingest reads a byline's date
-(`parse_date`).
+grouping and the digest's facts compare amounts (`amount_mentions`; grouping takes dates along, in
+`dates_and_amounts`), and ingest reads a byline's date (`parse_date`).
 """
 from __future__ import annotations
 
@@ -112,7 +112,12 @@ class Amount:
 def amount_mentions(text: str) -> list[Amount]:
     """The amounts that can tell stories apart: percentages, and numbers of at least MIN_AMOUNT that are
     neither dates nor plain years (publication years link unrelated articles of the same period)."""
-    _, rest = _take_dates(text)
+    return dates_and_amounts(text)[1]
+
+
+def dates_and_amounts(text: str) -> tuple[list[Mention], list[Amount]]:
+    """The dates of `text` (as in find_mentions) and its amounts (as amount_mentions), reading it once."""
+    dates, rest = _take_dates(text)
     amounts = []
     for match in _NUMBER.finditer(rest):
         value = _number_value(match)
@@ -121,7 +126,7 @@ def amount_mentions(text: str) -> list[Amount]:
             amounts.append(Amount(f"pct:{value}", rest[match.start():percent.end()].strip()))
         elif Decimal(value) >= MIN_AMOUNT and not _is_plain_year(match):
             amounts.append(Amount(f"num:{round(Decimal(value))}", match.group().strip()))
-    return amounts
+    return dates, amounts
 
 
 def extract_amounts(text: str) -> list[str]:
