@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import PipelineConfig
-from pipeline.digest.grouping import cluster_articles, similarity_matrix
-from pipeline.eval.grouping import match_gold, read_gold, score_grouping
+from pipeline.eval.grouping import match_gold, predict_stories, read_gold, score_grouping
 from pipeline.records import STATUS_OK
 from pipeline.stages.clean import clean
 from pipeline.stages.detect import detect
@@ -29,9 +28,7 @@ def grouping_scores(folder: str) -> dict:
         row.update(title_en=row["title"] if english else "", text_en=row["text"] if english else "")
     gold_path = DEV_DATA / f"{folder}.gold.json"
     labels = match_gold([row["path"] for row in rows], read_gold(gold_path), gold_path)
-    stories = cluster_articles(similarity_matrix(rows, config.merge), config.merge.similarity_threshold)
-    predicted = {rows[index]["path"]: number for number, members in enumerate(stories) for index in members}
-    return score_grouping(predicted, labels, {row["path"]: row["language"] for row in rows})
+    return score_grouping(predict_stories(rows, config.merge), labels, {row["path"]: row["language"] for row in rows})
 
 
 def test_dev_pages_on_different_stories_stay_apart() -> None:

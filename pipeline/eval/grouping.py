@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 from datasets import Dataset
 
-from pipeline.config import PipelineConfig
+from pipeline.config import MergeConfig, PipelineConfig
 from pipeline.digest.grouping import cluster_articles, similarity_matrix
 from pipeline.errors import InputFileError
 from pipeline.models.pool import open_pool
@@ -35,6 +35,7 @@ from pipeline.stages.clean import clean
 from pipeline.stages.detect import detect
 from pipeline.stages.ingest import ingest
 from pipeline.stages.translate import translate
+
 
 def read_gold(path: Path) -> dict[str, str]:
     """File key -> story label, from one of the forms in the module docstring."""
@@ -82,8 +83,7 @@ def evaluate_grouping(
     rows = english_rows(table, config, translations)
     labels = match_gold([row["path"] for row in rows], gold, gold_path)
     ok_rows = [row for row in rows if row["status"] == STATUS_OK]
-    stories = cluster_articles(similarity_matrix(ok_rows, config.merge), config.merge.similarity_threshold)
-    predicted = {ok_rows[index]["path"]: number for number, members in enumerate(stories) for index in members}
+    predicted = predict_stories(ok_rows, config.merge)
     scored = [path for path in predicted if path in labels]
     languages = {row["path"]: row["language"] for row in ok_rows}
     not_ok = Counter(row["language"] or "und" for row in rows if row["status"] != STATUS_OK and row["path"] in labels)
@@ -95,6 +95,12 @@ def evaluate_grouping(
         "missing_from_corpus": len(gold) - len(labels),
         **score_grouping({path: predicted[path] for path in scored}, labels, languages),
     }
+
+
+def predict_stories(rows: Sequence[dict], config: MergeConfig) -> dict[str, int]:
+    """Path -> story number, as the merge stage groups `rows` (records with their English text)."""
+    stories = cluster_articles(similarity_matrix(rows, config), config.similarity_threshold)
+    return {rows[index]["path"]: number for number, members in enumerate(stories) for index in members}
 
 
 def english_rows(table: Dataset, config: PipelineConfig, translations: Path | None) -> list[dict]:
