@@ -22,7 +22,6 @@ from pipeline.errors import (
 )
 from pipeline.records import STATUS_FAILED
 from pipeline.runner import STAGE_NAMES, configured_models, run_pipeline
-from pipeline.store.runs import RunFolder
 from pipeline.store.selection import Selection, parse_since
 
 app = typer.Typer(help="Multilingual news digest: ingest, clean, detect, translate, summarize, merge.", no_args_is_help=True)
@@ -101,13 +100,12 @@ def _fail_machine(error: OSError, verbose: bool) -> None:
     _fail(MachineError(error))
 
 
-def _report(run: RunFolder) -> None:
-    manifest = run.read_manifest()
+def _report(run_id: str, manifest: dict) -> None:
     previous = manifest.get("previous_run") or {}
     if previous.get("status") not in (None, "completed"):
         line = f"the previous run {previous['run_id']} {previous['status']}: {previous.get('error', 'no error recorded')}"
         console.print(line, highlight=False, soft_wrap=True)
-    stages = Table(title=f"run {run.run_id}")
+    stages = Table(title=f"run {run_id}")
     for column in ("stage", "articles", "computed", "from cache", "seconds"):
         stages.add_column(column)
     for name, report in manifest.get("stages", {}).items():
@@ -119,7 +117,7 @@ def _report(run: RunFolder) -> None:
     articles = manifest.get("stages", {}).get("ingest", {}).get("articles")
     if articles is not None and "errors" in manifest:
         ok = articles - sum(outcome.values())
-        line = f"run {run.run_id}: {articles} articles, {ok} ok, {outcome['failed']} failed, {outcome['skipped']} skipped"
+        line = f"run {run_id}: {articles} articles, {ok} ok, {outcome['failed']} failed, {outcome['skipped']} skipped"
         console.print(line, highlight=False, soft_wrap=True)
     files = manifest.get("stages", {}).get("merge", {}).get("files", [])
     if files:
@@ -140,8 +138,9 @@ def _execute(
         _fail(error)
     except OSError as error:
         _fail_machine(error, verbose)
-    _report(run)
-    failed = sum(error["status"] == STATUS_FAILED for error in run.read_manifest().get("errors", []))
+    manifest = run.read_manifest()
+    _report(run.run_id, manifest)
+    failed = sum(error["status"] == STATUS_FAILED for error in manifest.get("errors", []))
     if failed > config.runtime.max_failed_articles:
         _fail(ArticlesFailedError(failed, config.runtime.max_failed_articles))
 
