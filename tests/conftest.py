@@ -68,3 +68,15 @@ def quick_config_file(tiny_config_file: Path, one_torch_thread: None) -> Path:
     settings["runtime"]["threads"] = 1
     tiny_config_file.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return tiny_config_file
+
+
+DEV_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "dev"
+
+
+@pytest.fixture(scope="session")
+def dev_data() -> Path:
+    """The dev data folder (../shared/data/dev beside the clone, as in CI). Missing, the tests that need it
+    fail rather than skip: a skipped quality guard passes silently."""
+    if not (DEV_DATA / "pages.gold.json").is_file():
+        pytest.fail(f"the dev data is not at {DEV_DATA}: put ../shared/data/dev beside the clone")
+    return DEV_DATA

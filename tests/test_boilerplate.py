@@ -2,7 +2,7 @@
 split, and which lines count as repeated across a corpus."""
 from __future__ import annotations
 
-from pipeline.text.boilerplate import MainTextSettings, article_lines, main_text_mask, page_language, repeated_lines
+from pipeline.text.boilerplate import MainTextSettings, article_lines, main_text, page_language, repeated_lines
 
 PROSE = [
     "Der Gemeinderat hat am Dienstagabend beschlossen, die alte Schule am Marktplatz zu einem Bürgerhaus "
@@ -23,7 +23,7 @@ FOOTER = ["Impressum", "Datenschutz", "Kontakt", "Nach oben"]
 
 
 def _mask(lines: list[str]) -> list[bool]:
-    return main_text_mask(lines, page_language(lines), MainTextSettings())
+    return main_text(lines, page_language(lines), MainTextSettings()).keep
 
 
 def test_the_article_stays_with_its_subheading_and_menus_teasers_and_footer_go() -> None:
@@ -44,7 +44,7 @@ def test_lines_known_as_boilerplate_never_stay() -> None:
     notice = "Dieser Artikel erschien zuerst in unserer gedruckten Ausgabe, die Sie jeden Morgen am Kiosk finden."
     page = [*MENU, PROSE[0], notice, *PROSE[1:], *FOOTER]
     assert notice in [line for line, keep in zip(page, _mask(page)) if keep]
-    mask = main_text_mask(page, page_language(page), MainTextSettings(), boilerplate={notice})
+    mask = main_text(page, page_language(page), MainTextSettings(), boilerplate={notice}).keep
     assert [line for line, keep in zip(page, mask) if keep] == PROSE
 
 
@@ -64,8 +64,17 @@ def test_hard_wrapped_lines_are_joined_but_not_menu_items_nor_html_paragraphs() 
         "LESEN SIE AUCH: eine Überschrift ohne Punkt am Ende", "Ein Satz."
     ]
     assert article_lines("# Titel\nerste Zeile\nzweite Zeile\n\n- Punkt\n- Punkt 2", "md") == [
-        "# Titel", "erste Zeile zweite Zeile", "- Punkt", "- Punkt 2"
+        "Titel", "erste Zeile zweite Zeile", "- Punkt", "- Punkt 2"
     ]
+
+
+def test_a_headline_above_the_first_paragraph_is_not_glued_to_it() -> None:
+    headline = "Bahn-Streik legt den Fernverkehr in ganz Deutschland lahm"
+    page = f"Teilen auf Facebook\n{headline}\nDie Lokführer streiken seit Montag früh.\n{PROSE[0]}"
+    assert article_lines(page, "txt")[:3] == ["Teilen auf Facebook", headline, "Die Lokführer streiken seit Montag früh."]
+    # Prose wrapped after a word that cannot end a phrase goes on in the next line, capital or not.
+    wrapped = "Die Kosten werden auf rund vier Millionen Euro und die\nUmbauzeit auf zwei Jahre geschätzt."
+    assert article_lines(wrapped, "txt") == [wrapped.replace("\n", " ")]
 
 
 def test_a_line_in_many_articles_is_repeated_but_not_in_copies_of_one_story() -> None:

@@ -14,8 +14,9 @@ boilerplate it must drop) or `gold_text` (the article body). Four systems are sc
 Per page, then averaged over pages, overall and per language: `kept`, the share of must_contain snippets
 in the cleaned body or the title the stage found (a headline that becomes the title is kept);
 `dropped`, the share of must_not_contain snippets not in the body (some gold lists the headline as
-boilerplate: the title is kept apart); `f1`, token F1 of the body against gold_text. Snippets are
-compared with whitespace normalised, as the dev data's README says.
+boilerplate: the title is kept apart); `f1`, token F1 of the body against gold_text; `title`, whether the
+title found is the page's headline, on the pages whose HTML states one (see `known_headlines`). Snippets
+are compared with whitespace normalised, as the dev data's README says.
 """
 from __future__ import annotations
 
@@ -25,18 +26,28 @@ import time
 from pathlib import Path, PurePosixPath
 from statistics import fmean
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
+import lxml.html
 import trafilatura
+from lxml.etree import ParserError
 
 from pipeline.config import PipelineConfig
 from pipeline.errors import InputFileError
 from pipeline.records import STATUS_OK
-from pipeline.stages.clean import clean
+from pipeline.stages.clean import clean, rules_path
 from pipeline.stages.ingest import ingest
+from pipeline.text.boilerplate import article_lines
+from pipeline.text.clean_rules import line_patterns, read_rules_file
 
 SYSTEMS = ("txt", "html", "trafilatura", "untouched")
-MEASURES = ("kept", "dropped", "f1")
+MEASURES = ("kept", "dropped", "f1", "title")
 _WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+# An <h1> of fewer words is a section or logo ("Roma", "Esteri") even when the page's <title> has the word.
+_HEADLINE_MIN_WORDS = 3
+# What joins a site's name or section to the headline in og:title: "Headline | Site", "Headline - Site".
+_TITLE_PART_SEPARATOR = re.compile(r"\s+[|–—-]\s+")
 
 
 def read_page_gold(path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -68,17 +79,23 @@ def evaluate_cleaning(config: PipelineConfig, pages_dir: Path, gold_path: Path) 
     for system in ("txt", "html"):
         rows[system], seconds[system] = _clean_pages(config, Path(pages_dir), system, problems)
     outputs = {system: {name: (row["title"], row["text"]) for name, row in rows[system].items()} for system in rows}
-    # The scraped text as it is, and trafilatura alone on the same pages' HTML (bytes: it finds the encoding).
-    outputs["untouched"] = {name: ("", row["raw_text"]) for name, row in rows["txt"].items()}
+    # The scraped text as it is (no title), and trafilatura alone on the same pages' HTML (bytes: it finds
+    # the encoding), its title from its metadata extraction.
+    outputs["untouched"] = {name: (None, row["raw_text"]) for name, row in rows["txt"].items()}
     sources = {name: (Path(pages_dir) / row["path"]).read_bytes() for name, row in rows["html"].items()}
     started = time.perf_counter()
-    outputs["trafilatura"] = {name: ("", trafilatura.extract(html) or "") for name, html in sources.items()}
+    outputs["trafilatura"] = {
+        name: (_trafilatura_title(html), trafilatura.extract(html) or "") for name, html in sources.items()
+    }
     seconds["trafilatura"], seconds["untouched"] = time.perf_counter() - started, 0.0
+    headlines = {name: known_headlines(html) for name, html in sources.items()}
     names = [name for name in gold if name in outputs["txt"] and name in outputs["html"]]
     problems += [f"{pages_dir}: page {name}: NAME.txt or NAME.html missing, not scored" for name in gold if name not in names]
     result: dict[str, Any] = {"pages_dir": str(pages_dir), "gold": str(gold_path), "pages": len(names)}
     for system in SYSTEMS:
-        scores = [(gold[name]["lang"], score_page(*outputs[system][name], gold[name])) for name in names]
+        scores = [
+            (gold[name]["lang"], score_page(*outputs[system][name], gold[name], headlines[name])) for name in names
+        ]
         result[system] = {
             **summarize_scores([score for _, score in scores]),
             "ms_per_page": round(1000 * seconds[system] / max(1, len(outputs[system])), 1),
@@ -87,19 +104,65 @@ def evaluate_cleaning(config: PipelineConfig, pages_dir: Path, gold_path: Path) 
                 for language in sorted({lang for lang, _ in scores})
             },
         }
-    return result | {"problems": problems}
+    firings = rule_firings(rules_path(config.clean), Path(pages_dir), Path(gold_path))
+    return result | {"rules": firings, "problems": problems}
 
 
-def score_page(title: str, body: str, gold: dict[str, Any]) -> dict[str, float | None]:
-    """Kept, dropped (None without snippets of that kind) and token F1 (None without gold_text) of one page."""
-    text, heading = _normalise(body), _normalise(title)
+def rule_firings(rules_file: Path, pages_dir: Path, gold_path: Path) -> list[dict[str, Any]]:
+    """For each rule of a rules file (section, kind, number), on how many scraped pages (NAME.txt) of the
+    gold file it fires, and on how many sites (the host of the page's url, else its name)."""
+    gold, _ = read_page_gold(gold_path)
+    pages = {name: article_lines(text, "txt") for name in gold if (text := _read_text(pages_dir / f"{name}.txt")) is not None}
+    sites = {name: urlsplit(gold[name].get("url") or "").hostname or name for name in pages}
+    firings = []
+    for section, rule_set in read_rules_file(rules_file).rules.items():
+        rules = [("strip_patterns", pattern, pattern.search) for pattern in rule_set.strip_patterns]
+        rules += [(kind, pattern, pattern.fullmatch) for kind, pattern in line_patterns(rule_set)]
+        for number, (kind, pattern, fires) in enumerate(rules, 1):
+            hit = [name for name, lines in pages.items() if any(fires(line) for line in lines)]
+            firings.append({"rule": f"{section}.{kind}", "number": number, "pattern": pattern.pattern[:60],
+                            "pages": len(hit), "sites": len({sites[name] for name in hit})})
+    return firings
+
+
+def score_page(
+    title: str | None, body: str, gold: dict[str, Any], headlines: Sequence[str] = ()
+) -> dict[str, float | None]:
+    """Kept, dropped (None without snippets of that kind), token F1 (None without gold_text) and title (1
+    when `title` is one of `headlines`, None without headlines or for a system that finds no title) of
+    one page."""
+    text, heading = _normalise(body), _normalise(title or "")
+    found = _words(title or "")
     must = [_normalise(snippet) for snippet in gold.get("must_contain") or []]
     must_not = [_normalise(snippet) for snippet in gold.get("must_not_contain") or []]
     return {
         "kept": _share([snippet in text or snippet in heading for snippet in must]),
         "dropped": _share([snippet not in text for snippet in must_not]),
         "f1": token_f1(body, gold["gold_text"]) if gold.get("gold_text") else None,
+        "title": float(any(found == _words(headline) for headline in headlines))
+        if headlines and title is not None else None,
     }
+
+
+def known_headlines(html: bytes) -> list[str]:
+    """The headline a page's HTML states, in the forms a title finder may rightly give: each <h1> that
+    the page's og:title or <title> also contains (a page has <h1>s for its logo, "Log In", a section),
+    and og:title, whole and cut before each " | " or " - " ("Headline | Site"). [] when none is stated."""
+    try:
+        tree = lxml.html.document_fromstring(html.decode("utf-8", "replace"))
+    except ParserError:
+        return []
+    titles = [_normalise(tree.findtext(".//title") or "")]
+    og_titles = [_normalise(meta.get("content") or "") for meta in tree.iterfind(".//meta[@property='og:title']")]
+    stated = [title for title in titles + og_titles if title]
+    headings = [_normalise(h1.text_content()) for h1 in tree.iter("h1")]
+    agreed = [
+        heading for heading in headings
+        if len(heading.split()) >= _HEADLINE_MIN_WORDS and any(f" {_words(heading)} " in f" {_words(title)} " for title in stated)
+    ]
+    forms = [title[: cut.start()] for title in og_titles[:1] for cut in _TITLE_PART_SEPARATOR.finditer(title)]
+    headlines = agreed + og_titles[:1] + [form for form in forms if len(form.split()) >= _HEADLINE_MIN_WORDS]
+    return list(dict.fromkeys(headlines))
 
 
 def token_f1(text: str, gold_text: str) -> float:
@@ -145,8 +208,25 @@ def _gold_problem(entry: Any) -> str:
     return ""
 
 
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
 def _normalise(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def _words(text: str) -> str:
+    """The words of a headline, lower-cased: quotes, dashes and spacing do not make two headlines differ."""
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def _trafilatura_title(html: bytes) -> str:
+    metadata = trafilatura.extract_metadata(html.decode("utf-8", "replace"))
+    return metadata.title or "" if metadata else ""
 
 
 def _share(outcomes: Sequence[bool]) -> float | None:

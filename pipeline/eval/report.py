@@ -66,7 +66,7 @@ def detection_tables(result: dict[str, Any]) -> list[RenderableType]:
 
 def cleaning_tables(result: dict[str, Any]) -> list[RenderableType]:
     table = Table(title=f"boilerplate cleaning: {result['pages']} pages of {result['pages_dir']}")
-    for column in ("system", "group", "pages", "kept", "dropped", "token F1", "ms/page"):
+    for column in ("system", "group", "pages", "kept", "dropped", "token F1", "title", "ms/page"):
         table.add_column(column, justify="left" if column in ("system", "group") else "right")
     for system in ("txt", "html", "trafilatura", "untouched"):
         scores = result[system]
@@ -74,15 +74,22 @@ def cleaning_tables(result: dict[str, Any]) -> list[RenderableType]:
         for group, score in groups.items():
             shares = [f"{score[key]:.1%}" if score[key] is not None else "-" for key in ("kept", "dropped")]
             f1 = f"{score['f1']:.3f}" if score["f1"] is not None else "-"
+            title = f"{score['title']:.1%}" if score["title"] is not None else "-"
             ms = f"{scores['ms_per_page']:.1f}" if group == "all" else ""
-            table.add_row(system if group == "all" else "", group, str(score["pages"]), *shares, f1, ms)
+            table.add_row(system if group == "all" else "", group, str(score["pages"]), *shares, f1, title, ms)
         table.add_section()
     lines: list[RenderableType] = [
         table,
         "kept: must-keep snippets in the body or the title; dropped: boilerplate snippets not in the body; "
-        "token F1 of the body against gold_text",
+        "token F1 of the body against gold_text; title: the title found is the headline the page's HTML states "
+        "(<h1>, og:title)",
     ]
-    return lines + [f"problem: {problem}" for problem in result["problems"]]
+    rules = Table(title="rules of the clean stage: scraped pages (.txt) and sites each one fires on")
+    for column in ("rule", "#", "pages", "sites", "pattern"):
+        rules.add_column(column, justify="right" if column in ("#", "pages", "sites") else "left")
+    for firing in result["rules"]:
+        rules.add_row(firing["rule"], str(firing["number"]), str(firing["pages"]), str(firing["sites"]), firing["pattern"])
+    return lines + [rules] + [f"problem: {problem}" for problem in result["problems"]]
 
 
 def grouping_tables(result: dict[str, Any]) -> list[RenderableType]:

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import justext
@@ -26,7 +27,10 @@ _PROSE_END = re.compile(r"[.!?…][\"'“”‘’»«)\]]*$")
 # A line ending like this does not continue on the next line of its block (see split_lines).
 _LINE_END = re.compile(r"[.!?…:;][\"'“”‘’»«)\]]*$")
 _WRAPPED_MIN_CHARS = 40
+_HEADLINE_MAX_CHARS = 120
+_SENTENCE_BREAK = re.compile(r"[.!?…]\s")
 _MARKDOWN_BLOCK_START = re.compile(r"\s*(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s|```|\|)")
+_MARKDOWN_HEADING_MARK = re.compile(r"#{1,6}\s+")
 
 
 class MainTextSettings(BaseModel):
@@ -47,24 +51,28 @@ def article_lines(text: str, text_format: str) -> list[str]:
     """The lines the clean stage works on: whitespace-normalised NFC lines, none empty. In Markdown a
     single line break inside a paragraph is a space; in scraped text (txt) a line that goes on in the next
     line of its block (a hard wrap or a <br>: a long line that does not end like a sentence) is joined to
-    it; in the text trafilatura extracts from HTML every line is a paragraph."""
+    it; in the text trafilatura extracts from HTML every line is a paragraph. Markdown headings lose
+    their "#" marks."""
     if text_format == "md":
-        return _split(_join_markdown_soft_breaks(text), rejoin=False)
+        lines = [_MARKDOWN_HEADING_MARK.sub("", line, count=1) for line in _split(_join_markdown_soft_breaks(text), rejoin=False)]
+        return [line for line in lines if line]
     return _split(text, rejoin=text_format == "txt")
 
 
 def _split(text: str, rejoin: bool) -> list[str]:
     lines: list[str] = []
-    after_blank = True
+    after_blank, joined = True, False
     for raw_line in text.splitlines():
         line = " ".join(unicodedata.normalize("NFC", raw_line).split())
         if not line:
             after_blank = True
             continue
-        if rejoin and lines and not after_blank and _is_wrapped(lines[-1]):
+        if rejoin and lines and not after_blank and _is_wrapped(lines[-1]) and (joined or not _is_headline_above(lines[-1], line)):
             lines[-1] = f"{lines[-1]} {line}"
+            joined = True
         else:
             lines.append(line)
+            joined = False
         after_blank = False
     return lines
 
@@ -72,6 +80,20 @@ def _split(text: str, rejoin: bool) -> list[str]:
 def _is_wrapped(line: str) -> bool:
     # Short lines without a full stop are menu items and labels ("Home", "Anzeige"), not wrapped prose.
     return len(line) >= _WRAPPED_MIN_CHARS and not _LINE_END.search(line)
+
+
+def _is_headline_above(line: str, next_line: str) -> bool:
+    """Whether `line`, a line of its own so far, is a headline or subheading over `next_line` rather than
+    prose wrapped into it: one heading-long phrase whose last word could end a phrase (not "der", "the",
+    "de"), followed by a capital. Otherwise the headline is glued to the article's first paragraph."""
+    last_word = line.split()[-1].strip("\"'“”‘’»«").lower()
+    return (
+        len(line) <= _HEADLINE_MAX_CHARS
+        and next_line[0].isupper()
+        and line[-1] not in ",;-–—("
+        and not _SENTENCE_BREAK.search(line)
+        and last_word not in _all_stopwords()
+    )
 
 
 def _join_markdown_soft_breaks(text: str) -> str:
@@ -95,6 +117,11 @@ def _stoplists() -> dict[str, frozenset[str]]:
     return {name: justext.get_stoplist(name) for name in sorted(justext.get_stoplists())}
 
 
+@lru_cache(maxsize=1)
+def _all_stopwords() -> frozenset[str]:
+    return frozenset().union(*_stoplists().values())
+
+
 def page_language(lines: Sequence[str]) -> str:
     """The jusText stoplist (named by language: "German", "Italian") that covers most words of the page."""
     counts = Counter(word.lower() for line in lines for word in line.split())
@@ -105,21 +132,28 @@ def page_language(lines: Sequence[str]) -> str:
     return max(_stoplists().items(), key=lambda item: hits(item[1]))[0]
 
 
-def main_text_mask(
+@dataclass(frozen=True)
+class MainText:
+    keep: list[bool]  # for each line, whether it belongs to the article
+    start: int  # the first line of the best-scoring run: where the article's main block begins
+
+
+def main_text(
     lines: Sequence[str], language: str, settings: MainTextSettings, boilerplate: Collection[str] = ()
-) -> list[bool]:
-    """For each line, whether it belongs to the article; `language` names a jusText stoplist. Lines in
-    `boilerplate` (known from elsewhere, such as repetition across the corpus) never do, and they count
-    as jusText's "bad" lines: a menu still separates the article from the teasers below it."""
+) -> MainText:
+    """Which lines belong to the article; `language` names a jusText stoplist. Lines in `boilerplate`
+    (known from elsewhere, such as repetition across the corpus) never do, and they count as jusText's
+    "bad" lines: a menu still separates the article from the teasers below it."""
     classes = [
         "bad" if line in boilerplate else kind for line, kind in zip(lines, _classify(lines, _stoplists()[language]))
     ]
     scores = [_score(line, kind, settings) for line, kind in zip(lines, classes)]
     keep = [False] * len(lines)
-    for start, end in _article_runs(scores, settings.other_run_share):
+    runs = _article_runs(scores, settings.other_run_share)
+    for start, end in runs:
         keep[start:end] = [True] * (end - start)
     _drop_non_prose_runs(lines, keep, settings)
-    return [kept and line not in boilerplate for line, kept in zip(lines, keep)]
+    return MainText([kept and line not in boilerplate for line, kept in zip(lines, keep)], runs[0][0])
 
 
 def repeated_lines(articles: Iterable[Sequence[str]], min_articles: int) -> list[set[str]]:
