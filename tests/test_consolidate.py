@@ -27,7 +27,8 @@ ENGLISH = {
     "said to be at least 300,000 dollars a year, with an upper limit of 900,000 dollars.",
     "001": "Netflix has a new job to fill that deals directly with artificial intelligence. This causes a lot of "
     "outrage in Hollywood. AI is one of the reasons for the double strike of the unions Screen Actors Guild "
-    "and Writers Guild of America.",
+    "and Writers Guild of America. The job offer, 'Product Manager - Machine Learning Platform' at the "
+    "headquarters in Los Gatos, pays an annual salary of 300,000 to 900,000 US dollars.",
     "002": "Netflix drew attention with a job posting for a machine learning product manager. The position "
     "promises an annual salary between 300,000 and 900,000 dollars. 87 percent of the members of the Screen "
     "Actors Guild earn less than 26,000 dollars a year.",

@@ -137,3 +137,27 @@ def test_missing_gold_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "group", str(corpus), str(tmp_path / "nope.json")])
 
     assert result.exit_code == 2 and "nope.json: file not found" in result.output
+
+
+def test_json_gives_each_article_its_story_and_recall_within_the_date_window(tmp_path: Path) -> None:
+    # Two articles on one story a week apart (beyond a 3-day window), two on another, one of them undated.
+    corpus = write_corpus(tmp_path / "corpus", {
+        "acme.txt": "date 2023-07-26\n" + ACME, "acme-later.txt": "date 2023-08-02\n" + ACME_AGAIN,
+        "flood.txt": "date 2023-07-27\n" + FLOOD, "flood-undated.txt": FLOOD,
+    })
+    gold = tmp_path / "gold.json"
+    gold.write_text(json.dumps({"acme": "acme", "acme-later": "acme", "flood": "flood", "flood-undated": "flood"}))
+    out = tmp_path / "scores.json"
+
+    result = CliRunner().invoke(app, ["eval", "group", str(corpus), str(gold), "--json", str(out),
+                                      "--set", "merge.date_window_days=3"])
+
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())
+    stories = scores["assignments"]
+    assert sorted(stories) == ["acme-later.txt", "acme.txt", "flood-undated.txt", "flood.txt"]
+    assert stories["acme.txt"] != stories["acme-later.txt"] != stories["flood.txt"] == stories["flood-undated.txt"]
+    # Of the two gold pairs, only the floods may be one story in a run, and are.
+    assert scores["recall_within_window"] == {"recall": 1.0, "gold_pairs": 1, "correct_pairs": 1}
+    assert scores["pairwise"]["recall"] == 0.5
+    assert "recall within the date window: 1.0000" in result.output

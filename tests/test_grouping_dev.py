@@ -32,12 +32,14 @@ def grouping_scores(folder: str) -> dict:
 
 
 def test_dev_pages_on_different_stories_stay_apart() -> None:
-    # 120 scraped pages, each its own story, boilerplate and round figures included; French and Spanish too,
+    # 125 scraped pages, each its own story, boilerplate and round figures included; French and Spanish too,
     # which `eval group` skips for want of a translator: names and amounts alone must keep them apart.
     scores = grouping_scores("pages")
 
-    assert scores["articles"] == 120
-    assert scores["in_wrong_story"] <= 3, scores["wrong_merges"]
+    assert scores["articles"] == len(read_gold(DEV_DATA / "pages.gold.json"))
+    # The target for unrelated stories. Known merges: two Chilean pages naming the same ministers,
+    # two pages of US political teasers naming the same politicians.
+    assert scores["bcubed"]["precision"] >= 0.97, scores["wrong_merges"]
 
 
 def test_dev_stories_linked_by_names_and_amounts_alone_are_precise() -> None:

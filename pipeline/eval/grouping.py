@@ -10,7 +10,11 @@ articles that reach the digest and have a gold label:
   precision = correct predicted pairs / predicted pairs (1.0 when nothing was merged), recall = correct
   predicted pairs / gold pairs (1.0 when the gold has none);
 - B-cubed: per article, the share of its predicted story that is of its gold story (precision) and the
-  share of its gold story found in its predicted story (recall), averaged over articles.
+  share of its gold story found in its predicted story (recall), averaged over articles;
+- recall within the window: the share of gold pairs that may be one story in a run (dated at most
+  `merge.date_window_days` apart by the article's date as ingest reads it, or undated) put in one story.
+  On coverage spanning months it is the recall the pipeline aims at; `assignments` gives each article's
+  predicted story.
 
 The gold file is JSON mapping each file's path relative to the corpus (the extension may be left out when
 only one file has that name) to its story label, a string or a number, or to an object with the label in
@@ -27,7 +31,7 @@ from typing import Any, Sequence
 from datasets import Dataset
 
 from pipeline.config import MergeConfig, PipelineConfig
-from pipeline.digest.grouping import cluster_articles, similarity_matrix
+from pipeline.digest.grouping import cluster_articles, similarity_matrix, within_window
 from pipeline.errors import InputFileError
 from pipeline.models.pool import open_pool
 from pipeline.records import STATUS_OK
@@ -94,6 +98,11 @@ def evaluate_grouping(
         "not_in_gold": len(predicted) - len(scored),
         "missing_from_corpus": len(gold) - len(labels),
         **score_grouping({path: predicted[path] for path in scored}, labels, languages),
+        "recall_within_window": recall_within_window(
+            {path: predicted[path] for path in scored}, labels, {row["path"]: row["date"] for row in ok_rows},
+            config.merge.date_window_days,
+        ),
+        "assignments": predicted,
     }
 
 
@@ -101,6 +110,17 @@ def predict_stories(rows: Sequence[dict], config: MergeConfig) -> dict[str, int]
     """Path -> story number, as the merge stage groups `rows` (records with their English text)."""
     stories = cluster_articles(similarity_matrix(rows, config), config.similarity_threshold)
     return {rows[index]["path"]: number for number, members in enumerate(stories) for index in members}
+
+
+def recall_within_window(
+    predicted: dict[str, Any], gold: dict[str, str], dates: dict[str, str], window_days: int
+) -> dict[str, Any]:
+    """Pairwise recall over the gold pairs whose dates (path -> ISO date) allow one story in a run."""
+    paths = sorted(predicted)
+    may_join = within_window([dates.get(path) or "" for path in paths], window_days)
+    pairs = [(a, b) for (i, a), (j, b) in combinations(enumerate(paths), 2) if gold[a] == gold[b] and may_join[i, j]]
+    correct = sum(predicted[a] == predicted[b] for a, b in pairs)
+    return {"recall": round(correct / len(pairs), 4) if pairs else 1.0, "gold_pairs": len(pairs), "correct_pairs": correct}
 
 
 def english_rows(table: Dataset, config: PipelineConfig, translations: Path | None) -> list[dict]:

@@ -104,13 +104,15 @@ def grouping_tables(result: dict[str, Any]) -> list[RenderableType]:
         scores = figures["bcubed"]
         table.add_row(f"bcubed {language} ({figures['articles']})", f"{scores['precision']:.4f}",
                       f"{scores['recall']:.4f}", f"{scores['f1']:.4f}")
-    skipped = result["skipped"]
+    skipped, window = result["skipped"], result["recall_within_window"]
     lines: list[RenderableType] = [
         f"articles: {result['articles']}, stories found: {result['stories_found']}, "
         f"stories in the gold: {result['stories_gold']}; {result['in_wrong_story']} articles in a wrong story",
         table,
         f"pairs: {result['pairwise']['predicted_pairs']} predicted, {result['pairwise']['gold_pairs']} gold, "
         f"{result['pairwise']['correct_pairs']} correct",
+        f"recall within the date window: {window['recall']:.4f} ({window['correct_pairs']} of {window['gold_pairs']} "
+        "gold pairs dated close enough to be one story)",
     ]
     if skipped["articles"]:
         languages = ", ".join(f"{language} {count}" for language, count in skipped["by_language"].items())
