@@ -24,7 +24,7 @@ from pipeline.text.metadata import extract_metadata
 from pipeline.text.sentences import split_sentences
 
 # Part of this stage's cache key: raise it when its output for the same input changes.
-VERSION = 3
+VERSION = 4
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ SENTENCE_LANGUAGES = {
 }
 # The title's first sentence is looked for this far into the text: a title is short, pysbd is not linear.
 _TITLE_SEARCH_CHARS = 1000
+# How many lines past the start of the main block a headline the page's <title> confirms may sit (under a
+# browser or cookie notice the main block opens with).
+_HEADLINE_LOOKAHEAD = 12
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,11 @@ def clean_article(raw_text: str, text_format: str, rules: CleanRules, repeated: 
     else:
         keep, main_start = [line not in repeated for line in lines], 0
     # The article starts at the first sentence of its main block; the headline is found before it.
-    article_start = next(
-        (index for index in range(main_start, len(lines)) if keep[index] and is_prose(lines[index], rules.main_text.prose_min_chars)),
-        len(lines),
-    )
-    headline = find_headline(lines, article_start, rules.title_max_chars)
+    article_start = _next_sentence(lines, keep, main_start, rules)
+    later = [index for index in range(article_start, min(len(lines), article_start + _HEADLINE_LOOKAHEAD)) if not keep[index]]
+    headline = find_headline(lines, article_start, rules.title_max_chars, later)
+    if headline is not None and headline > article_start:
+        article_start = _next_sentence(lines, keep, headline, rules)
     if headline is None:
         body = [line for line, kept in zip(lines, keep) if kept]
         return CleanedArticle(_first_sentence(body, language, rules.title_max_chars), "\n\n".join(_drop_repeats(body)),
@@ -137,6 +140,14 @@ def _clean_batch(batch: dict[str, list[Any]], rules: CleanRules, min_chars: int)
         columns["text"].append(article.text)
         columns["removed_lines"].append(article.removed_lines)
     return columns | {"status": statuses, "problem": problems}
+
+
+def _next_sentence(lines: list[str], keep: list[bool], start: int, rules: CleanRules) -> int:
+    """The index of the first kept line from `start` on that ends like a sentence (len(lines) if none)."""
+    return next(
+        (index for index in range(start, len(lines)) if keep[index] and is_prose(lines[index], rules.main_text.prose_min_chars)),
+        len(lines),
+    )
 
 
 def _first_sentence(body: list[str], language: str, max_chars: int) -> str:

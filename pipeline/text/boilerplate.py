@@ -24,10 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # A prose line ends like a sentence (closing quotes and brackets may follow the mark).
 _PROSE_END = re.compile(r"[.!?…][\"'“”‘’»«)\]]*$")
-# A line ending like this does not continue on the next line of its block (see split_lines).
-_LINE_END = re.compile(r"[.!?…:;][\"'“”‘’»«)\]]*$")
+# A line ending like this does not continue on the next line of its block (see split_lines); an agency's
+# name may follow the full stop: "… after an upset election victory. (Reuters)".
+_LINE_END = re.compile(r"[.!?…:;][\"'“”‘’»«)\]]*(?:\s?\([^()]{1,40}\))?$")
 _WRAPPED_MIN_CHARS = 40
+_WORD_MARKS = "\"'“”‘’»«()[],.;:!?…"
 _HEADLINE_MAX_CHARS = 120
+# jusText's stoplists hold a language's most frequent words ("zuvor", "centro"); the short ones are its
+# articles, prepositions and conjunctions, which do not end a headline.
+_FUNCTION_WORD_MAX_CHARS = 4
 _SENTENCE_BREAK = re.compile(r"[.!?…]\s")
 _MARKDOWN_BLOCK_START = re.compile(r"\s*(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s|```|\|)")
 _MARKDOWN_HEADING_MARK = re.compile(r"#{1,6}\s+")
@@ -45,6 +50,8 @@ class MainTextSettings(BaseModel):
     other_run_share: float = Field(0.1, gt=0, le=1)
     menu_run_lines: int = Field(4, ge=2)
     prose_min_chars: int = Field(20, ge=1)
+    sentence_min_words: int = Field(7, ge=1)
+    sentence_stopword_share: float = Field(0.2, ge=0, le=1)
 
 
 def article_lines(text: str, text_format: str) -> list[str]:
@@ -62,12 +69,14 @@ def article_lines(text: str, text_format: str) -> list[str]:
 def _split(text: str, rejoin: bool) -> list[str]:
     lines: list[str] = []
     after_blank, joined = True, False
-    for raw_line in text.splitlines():
+    raw_lines = text.splitlines()
+    stopwords = _stoplists()[page_language(raw_lines)] if rejoin else frozenset()
+    for raw_line in raw_lines:
         line = " ".join(unicodedata.normalize("NFC", raw_line).split())
         if not line:
             after_blank = True
             continue
-        if rejoin and lines and not after_blank and _is_wrapped(lines[-1]) and (joined or not _is_headline_above(lines[-1], line)):
+        if rejoin and lines and not after_blank and _is_wrapped(lines[-1]) and (joined or not _is_headline_above(lines[-1], line, stopwords)):
             lines[-1] = f"{lines[-1]} {line}"
             joined = True
         else:
@@ -82,17 +91,17 @@ def _is_wrapped(line: str) -> bool:
     return len(line) >= _WRAPPED_MIN_CHARS and not _LINE_END.search(line)
 
 
-def _is_headline_above(line: str, next_line: str) -> bool:
+def _is_headline_above(line: str, next_line: str, stopwords: frozenset[str]) -> bool:
     """Whether `line`, a line of its own so far, is a headline or subheading over `next_line` rather than
-    prose wrapped into it: one heading-long phrase whose last word could end a phrase (not "der", "the",
-    "de"), followed by a capital. Otherwise the headline is glued to the article's first paragraph."""
+    prose wrapped into it: one heading-long phrase whose last word could end a phrase (not a short
+    stopword of the page's language, an article or preposition: "der", "the", "de"), followed by a capital. Otherwise the headline is glued to the article's first paragraph."""
     last_word = line.split()[-1].strip("\"'“”‘’»«").lower()
     return (
         len(line) <= _HEADLINE_MAX_CHARS
         and next_line[0].isupper()
         and line[-1] not in ",;-–—("
         and not _SENTENCE_BREAK.search(line)
-        and last_word not in _all_stopwords()
+        and not (len(last_word) <= _FUNCTION_WORD_MAX_CHARS and last_word in stopwords)
     )
 
 
@@ -117,17 +126,15 @@ def _stoplists() -> dict[str, frozenset[str]]:
     return {name: justext.get_stoplist(name) for name in sorted(justext.get_stoplists())}
 
 
-@lru_cache(maxsize=1)
-def _all_stopwords() -> frozenset[str]:
-    return frozenset().union(*_stoplists().values())
-
-
 def page_language(lines: Sequence[str]) -> str:
-    """The jusText stoplist (named by language: "German", "Italian") that covers most words of the page."""
+    """The jusText stoplist (named by language: "German", "Italian") that holds most of the page's different
+    words, then most of its words: a menu word repeated ("Sport", an Uzbek stopword, four times) does not
+    outweigh the sentences' "the", "of", "for"."""
     counts = Counter(word.lower() for line in lines for word in line.split())
 
-    def hits(stoplist: frozenset[str]) -> int:
-        return sum(count for word, count in counts.items() if word in stoplist)
+    def hits(stoplist: frozenset[str]) -> tuple[int, int]:
+        found = [count for word, count in counts.items() if word in stoplist]
+        return len(found), sum(found)
 
     return max(_stoplists().items(), key=lambda item: hits(item[1]))[0]
 
@@ -144,16 +151,21 @@ def main_text(
     """Which lines belong to the article; `language` names a jusText stoplist. Lines in `boilerplate`
     (known from elsewhere, such as repetition across the corpus) never do, and they count as jusText's
     "bad" lines: a menu still separates the article from the teasers below it."""
+    stoplist = _stoplists()[language]
     classes = [
-        "bad" if line in boilerplate else kind for line, kind in zip(lines, _classify(lines, _stoplists()[language]))
+        "bad" if line in boilerplate else kind for line, kind in zip(lines, _classify(lines, stoplist))
     ]
     scores = [_score(line, kind, settings) for line, kind in zip(lines, classes)]
     keep = [False] * len(lines)
     runs = _article_runs(scores, settings.other_run_share)
     for start, end in runs:
         keep[start:end] = [True] * (end - start)
+    _extend_over_sentences(lines, keep, stoplist, settings)
     _drop_non_prose_runs(lines, keep, settings)
-    return MainText([kept and line not in boilerplate for line, kept in zip(lines, keep)], runs[0][0])
+    start = runs[0][0]
+    while start > 0 and keep[start - 1]:  # the sentences kept above the best run open the main block
+        start -= 1
+    return MainText([kept and line not in boilerplate for line, kept in zip(lines, keep)], start)
 
 
 def repeated_lines(articles: Iterable[Sequence[str]], min_articles: int) -> list[set[str]]:
@@ -179,6 +191,26 @@ def _classify(lines: Sequence[str], stoplist: frozenset[str]) -> list[str]:
         paragraphs.append(paragraph)
     classify_paragraphs(paragraphs, stoplist)
     return [paragraph.cf_class for paragraph in paragraphs]
+
+
+def _extend_over_sentences(lines: Sequence[str], keep: list[bool], stoplist: frozenset[str], settings: MainTextSettings) -> None:
+    """Keep the lines next to the article that read as its sentences (enough words, a sentence's end, the
+    page language's stopwords), however short or full of names jusText finds them: "Yoon's office has not
+    commented on the allegations." closing an article, a first paragraph full of place names."""
+    for step in (1, -1):
+        for index in range(len(lines))[::step]:
+            neighbour = index - step
+            if not keep[index] and 0 <= neighbour < len(lines) and keep[neighbour]:
+                keep[index] = _reads_as_sentence(lines[index], stoplist, settings)
+
+
+def _reads_as_sentence(line: str, stoplist: frozenset[str], settings: MainTextSettings) -> bool:
+    words = [word.strip(_WORD_MARKS).lower() for word in line.split()]
+    return (
+        is_prose(line, settings.prose_min_chars)
+        and len(words) >= settings.sentence_min_words
+        and sum(word in stoplist for word in words) >= settings.sentence_stopword_share * len(words)
+    )
 
 
 def _score(line: str, kind: str, settings: MainTextSettings) -> float:
@@ -211,13 +243,16 @@ def _article_runs(scores: Sequence[float], other_share: float) -> list[tuple[int
 
 
 def _drop_non_prose_runs(lines: Sequence[str], keep: list[bool], settings: MainTextSettings) -> None:
+    # A line leading into a list or a quote ("Massime da seguire nei contatti con il personale:") ends a
+    # sentence of the article: a list under it is not a menu.
+    prose = [is_prose(line, settings.prose_min_chars) or line.endswith(":") and len(line) >= settings.prose_min_chars for line in lines]
     index = 0
     while index < len(lines):
-        if not keep[index] or is_prose(lines[index], settings.prose_min_chars):
+        if not keep[index] or prose[index]:
             index += 1
             continue
         end = index
-        while end < len(lines) and keep[end] and not is_prose(lines[end], settings.prose_min_chars):
+        while end < len(lines) and keep[end] and not prose[end]:
             end += 1
         if end - index >= settings.menu_run_lines:
             keep[index:end] = [False] * (end - index)

@@ -20,6 +20,7 @@ _MIN_WORDS = 3
 _UNCONFIRMED_MIN_WORDS = 5
 _STANDFIRST_MIN_WORDS = 8
 _LONG_SENTENCE_WORDS = 12
+_CLOSING_MARKS = "\"'“”‘’»«)]"
 _SENTENCE_END = re.compile(r"[.!?…][\"'“”‘’»«)\]]*$")
 # The <title> confirms a line that has this share of its words: it may word the headline a little
 # differently ("Mujer quiso impedir captura de hijo …" over "Mujer quería impedir detención de su hijo …").
@@ -37,24 +38,34 @@ def is_heading(line: str, max_chars: int) -> bool:
     return (
         len(line) <= max_chars
         and len(line.split()) >= _MIN_WORDS
-        and line[-1] not in ".,:;"
+        and line.rstrip(_CLOSING_MARKS)[-1:] not in ".,:;…"
         and any(char.isupper() for char in line)
     )
 
 
-def find_headline(lines: Sequence[str], article_start: int, max_chars: int) -> int | None:
-    """The index of the headline among lines[:article_start], or None when none reads as one."""
+def find_headline(lines: Sequence[str], article_start: int, max_chars: int, later: Sequence[int] = ()) -> int | None:
+    """The index of the headline among lines[:article_start], or among `later` (lines past the article's
+    start that are not its text: a notice may open the main block above the headline) when the first line
+    confirms it; None when none reads as one."""
     candidates = [index for index in range(article_start) if is_heading(lines[index], max_chars)]
-    if not candidates:
+    later = [index for index in later if is_heading(lines[index], max_chars)]
+    if not candidates and not later:
         return None
     title_words = set(_words(title_of(lines, 0)).split())
-    shares = {index: _share_in(lines[index], title_words) for index in candidates if index > 0}
+    shares = {index: _share_in(lines[index], title_words) for index in [*candidates, *later] if index > 0}
     confirmed = [index for index, share in shares.items() if share >= _CONFIRMED_SHARE]
     if confirmed:
         return max(confirmed, key=lambda index: (shares[index], index))
+    if not candidates:
+        return None
     if candidates[0] == 0:
         return 0
-    unconfirmed = [index for index in candidates if len(lines[index].split()) >= _UNCONFIRMED_MIN_WORDS]
+    # A headline is followed by its article (a standfirst, a byline, the text); a heading-like line followed
+    # by another is an item of a menu, a row of buttons or a kicker.
+    listed = {index for index in candidates if index + 1 < len(lines) and is_heading(lines[index + 1], max_chars)}
+    unconfirmed = [
+        index for index in candidates if len(lines[index].split()) >= _UNCONFIRMED_MIN_WORDS and index not in listed
+    ]
     if not unconfirmed:
         return None
     # A page repeats its headline inside other lines (breadcrumbs "3. Headline", "Did you like 'Headline'?").
