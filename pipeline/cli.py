@@ -16,20 +16,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import PipelineConfig, load_config, parse_override
+from pipeline.config import DEFAULT_CONFIG_PATH, PipelineConfig, load_config, parse_override
 from pipeline.errors import (
-    ArticlesFailedError, ConfigError, MachineError, ModelFolderError, ModelNotFoundError, PipelineError,
+    ArticlesFailedError, ConfigError, MachineError, ModelFolderError, ModelNotFoundError, PipelineError, UsageError,
 )
 from pipeline.records import STATUS_FAILED
 from pipeline.runner import STAGE_NAMES, configured_models, run_pipeline
 from pipeline.store.selection import Selection, parse_since
 
-app = typer.Typer(help="Multilingual news digest: ingest, clean, detect, translate, summarize, merge.", no_args_is_help=True)
+# Plain help: typer's rich help shows a "<bool>" type next to every flag.
+PLAIN_HELP = {"rich_markup_mode": None}
+app = typer.Typer(help="Multilingual news digest: ingest, clean, detect, translate, summarize, merge.", no_args_is_help=True,
+                  **PLAIN_HELP)
 console = Console(stderr=True)
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config (default: configs/default.yaml)")]
-SetOption = Annotated[list[str], typer.Option("--set", help="Override a config key: section.key=value (repeatable)")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config (default: the packaged configs/default.yaml)")]
+SetOption = Annotated[list[str], typer.Option("--set", metavar="KEY=VALUE", help="Override a config key: section.key=value (repeatable)")]
 DeviceOption = Annotated[Optional[str], typer.Option(help="auto | cpu | cuda (runtime.device)")]
 CorpusOption = Annotated[Optional[Path], typer.Option(help="Corpus folder (paths.corpus)")]
 WorkDirOption = Annotated[Optional[Path], typer.Option("--work-dir", help="Output folder (paths.work_dir)")]
@@ -172,6 +175,35 @@ def run(
     _execute(settings, STAGE_NAMES, wait=wait, selection=selection, allow_empty=allow_empty, verbose=verbose)
 
 
+STARTER_HEADER = """\
+# news-digest config, written by `news-digest init`. Run `news-digest run -c config.yaml` in this folder:
+# relative paths (corpus, outputs) are relative to the folder you run it in. Every key is listed below
+# with its default value; change what you need, or delete a key to keep its default.
+
+"""
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(metavar="[DIR]", help="Folder to set up (default: the current one)")] = Path("."),
+) -> None:
+    """Write a starter config.yaml (every key, with its default and a comment) and an empty corpus/ folder."""
+    from pipeline.store.atomic import write_text
+
+    target = folder / "config.yaml"
+    try:
+        if target.exists():
+            _fail(UsageError("init", f"{target} already exists", "edit it, or init another folder"))
+        (folder / "corpus").mkdir(parents=True, exist_ok=True)
+        write_text(target, STARTER_HEADER + DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    except OSError as error:
+        _fail_machine(error, verbose=False)
+    Console().print(
+        f"wrote {target} and {folder / 'corpus'}/. Next: put articles in {folder / 'corpus'}/, then "
+        f"`news-digest run -c config.yaml` in {folder}", highlight=False, soft_wrap=True,
+    )
+
+
 def _register_stage_command(name: str) -> None:
     def command(
         ctx: typer.Context,
@@ -200,7 +232,7 @@ for _stage in STAGE_NAMES:
 
 
 models_app = typer.Typer(help="The configured models: where each resolves (`models`, `models list`), and "
-                         "converting them for the ctranslate2 backend (`models convert`).")
+                         "converting them for the ctranslate2 backend (`models convert`).", **PLAIN_HELP)
 app.add_typer(models_app, name="models")
 
 
@@ -265,7 +297,7 @@ def convert_models_cli(ctx: typer.Context, config: ConfigOption = None, sets: Se
 
 
 eval_app = typer.Typer(help="Measure output quality on reference data: BLEU/chrF, ROUGE, detection accuracy, boilerplate, story grouping.",
-                       no_args_is_help=True)
+                       no_args_is_help=True, **PLAIN_HELP)
 app.add_typer(eval_app, name="eval")
 JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Also write the results to this JSON file")]
 
@@ -389,7 +421,7 @@ def eval_group_cli(
     _evaluate(ctx, config, sets, device, verbose, json_path, measure, grouping_tables)
 
 
-cache_app = typer.Typer(help="Inspect and prune the per-article result cache (<cache_dir>/stages.sqlite).", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect and prune the per-article result cache (<cache_dir>/stages.sqlite).", no_args_is_help=True, **PLAIN_HELP)
 app.add_typer(cache_app, name="cache")
 
 

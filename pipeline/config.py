@@ -5,6 +5,8 @@ key and the fix, before any work starts.
 """
 from __future__ import annotations
 
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -13,7 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pipeline.errors import ConfigError
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+# The repository's configs/ folder, shipped inside the package (pipeline/configs links to it), so that an
+# installed wheel finds its defaults from any folder.
+PACKAGED_CONFIGS: Traversable = resources.files("pipeline") / "configs"
+DEFAULT_CONFIG_PATH = PACKAGED_CONFIGS / "default.yaml"
 
 
 class Section(BaseModel):
@@ -165,13 +170,13 @@ def _apply_override(tree: dict[str, Any], dotted_key: str, value: Any) -> None:
 
 
 def load_config(
-    path: Path | None = None, overrides: Mapping[str, Any] | None = None, sources: Mapping[str, str] | None = None
+    path: Path | Traversable | None = None, overrides: Mapping[str, Any] | None = None, sources: Mapping[str, str] | None = None
 ) -> PipelineConfig:
     """Read the YAML file (default: configs/default.yaml), apply dotted overrides, validate. An error in an
     override names its `sources[key]` (the command-line option it came from) rather than the file."""
-    path = path or DEFAULT_CONFIG_PATH
+    path = Path(path) if isinstance(path, str) else path or DEFAULT_CONFIG_PATH
     try:
-        tree = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(str(path), "-", "file not found", "pass an existing file with --config") from None
     except OSError as error:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pipeline.errors import ConfigError
 from pipeline.store.atomic import write_json, write_text
@@ -23,7 +23,6 @@ from pipeline.store.runs import FORMATS
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Shown in their own lines of the run header; every other run key is listed after them.
 _RUN_HEADER_KEYS = ("run_id", "started_at", "device", "models", "corpus_dir")
 # "_" inside a word (file names, ids) is not emphasis in CommonMark, so it stays readable there.
@@ -134,7 +133,7 @@ def facts_by_source(facts: list[dict]) -> list[dict]:
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
+        loader=PackageLoader("pipeline.digest", "templates"),
         # Article text is untrusted: everything in the HTML page is escaped unless marked safe.
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
         undefined=StrictUndefined,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import datasets
 
-from pipeline.config import DEFAULT_CONFIG_PATH, CleanConfig
+from pipeline.config import PACKAGED_CONFIGS, CleanConfig
 from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 from pipeline.text.boilerplate import article_lines, is_prose, main_text, page_language
 from pipeline.text.clean_rules import CleanRules, apply_rules, load_rules
@@ -28,7 +29,7 @@ VERSION = 4
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RULES_PATH = DEFAULT_CONFIG_PATH.parent / "clean_rules.yaml"
+DEFAULT_RULES_PATH = PACKAGED_CONFIGS / "clean_rules.yaml"
 NEW_FEATURES = {
     "title": datasets.Value("string"),
     "text": datasets.Value("string"),
@@ -74,7 +75,7 @@ def clean(articles: datasets.Dataset, config: CleanConfig) -> datasets.Dataset:
     )
 
 
-def rules_path(config: CleanConfig) -> Path:
+def rules_path(config: CleanConfig) -> Path | Traversable:
     """The rules file in use: clean.rules_file, or the packaged configs/clean_rules.yaml."""
     return Path(config.rules_file) if config.rules_file else DEFAULT_RULES_PATH
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,7 +66,7 @@ class CleanRules:
     main_text: MainTextSettings
 
 
-def read_rules_file(path: Path) -> RulesFile:
+def read_rules_file(path: Path | Traversable) -> RulesFile:
     """A rules file, validated; a problem is a ConfigError naming the file and the key."""
     try:
         tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -83,7 +84,7 @@ def read_rules_file(path: Path) -> RulesFile:
         raise ConfigError(str(path), key, first["msg"], fix) from None
 
 
-def load_rules(path: Path) -> CleanRules:
+def load_rules(path: Path | Traversable) -> CleanRules:
     """Read a rules file and merge its sections: every section applies to every article."""
     parsed = read_rules_file(path)
     sections = parsed.rules.values()
