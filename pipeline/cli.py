@@ -138,6 +138,8 @@ def _execute(
     try:
         run = run_pipeline(config, stages, run_id=run_id, wait=wait, selection=selection, allow_empty=allow_empty)
     except PipelineError as error:
+        if verbose and error.__cause__ is not None:  # a library's error behind ours (SQLite): its traceback
+            console.print("".join(traceback.format_exception(error.__cause__)), highlight=False, markup=False, soft_wrap=True)
         _fail(error)
     except OSError as error:
         _fail_machine(error, verbose)

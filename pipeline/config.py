@@ -42,6 +42,7 @@ class RuntimeConfig(Section):
 class IngestConfig(Section):
     extensions: list[str] = [".txt", ".md", ".html", ".htm"]
     max_file_mb: float = Field(5.0, gt=0)
+    max_article_chars: int = Field(100_000, ge=1)  # longer articles (text, or HTML's main text) are skipped
     fallback_encodings: list[str] = ["cp1252", "latin-1"]
     repeated_line_articles: int = Field(3, ge=2)
 
@@ -158,13 +159,14 @@ def parse_override(assignment: str) -> tuple[str, Any]:
     return key.strip(), yaml.safe_load(raw) if raw.strip() else ""
 
 
-def _apply_override(tree: dict[str, Any], dotted_key: str, value: Any) -> None:
+def _apply_override(tree: dict[str, Any], dotted_key: str, value: Any, source: str) -> None:
     *parents, leaf = dotted_key.split(".")
     node = tree
-    for part in parents:
+    for depth, part in enumerate(parents):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise ConfigError("override", dotted_key, f"'{part}' is not a section")
+            key = ".".join(parents[: depth + 1])
+            raise ConfigError(source, dotted_key, f"'{key}' is a key, not a section", f"set it alone, e.g. --set {key}=VALUE")
         node = child
     node[leaf] = value
 
@@ -186,7 +188,7 @@ def load_config(
     if not isinstance(tree, dict):
         raise ConfigError(str(path), "-", "the top level must be a mapping of sections")
     for dotted_key, value in (overrides or {}).items():
-        _apply_override(tree, dotted_key, value)
+        _apply_override(tree, dotted_key, value, (sources or {}).get(dotted_key, "override"))
     try:
         return PipelineConfig.model_validate(tree)
     except ValidationError as error:
@@ -201,10 +203,12 @@ def load_config(
 
 
 def _source_of(key: str, sources: Mapping[str, str], file: str) -> str:
-    """The option that set `key` or the section holding it (a whole section given by --set), else the file."""
+    """The option that set `key`, the section holding it (a whole section given by --set) or a key inside
+    it (`--set foo.bar=2` made the section `foo`), else the file."""
     parts = key.split(".")
     prefixes = (".".join(parts[:length]) for length in range(len(parts), 0, -1))
-    return next((sources[prefix] for prefix in prefixes if prefix in sources), file)
+    inside = (source for option_key, source in sources.items() if option_key.startswith(f"{key}."))
+    return next((sources[prefix] for prefix in prefixes if prefix in sources), next(inside, file))
 
 
 def _section_of(dotted_key: str) -> type[BaseModel] | None:

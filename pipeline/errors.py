@@ -125,6 +125,30 @@ class MachineError(PipelineError):
         super().__init__(f"{where}: {error.strerror or describe(error)}. Fix: {fix}")
 
 
+class CacheError(PipelineError):
+    """The cache database (SQLite) failed: a full disk, a damaged file, another process holding it."""
+
+    # By SQLite's error name (sqlite3.Error.sqlite_errorname), longest prefix first.
+    FIXES = (
+        ("SQLITE_FULL", "free space on that disk (df -h), then run again: finished work is cached"),
+        ("SQLITE_IOERR", "free space on that disk (df -h) and keep the cache on a local disk "
+                         "(paths.cache_dir), then run again: finished work is cached"),
+        ("SQLITE_BUSY", "another process holds the cache (a run of another work folder sharing "
+                        "paths.cache_dir?): run again when it is done"),
+        ("SQLITE_LOCKED", "another process holds the cache: run again when it is done"),
+        ("SQLITE_READONLY", "make it writable for this user, or set paths.cache_dir to another folder"),
+        ("SQLITE_CANTOPEN", "make its folder exist and writable for this user, or set paths.cache_dir"),
+        ("SQLITE_NOTADB", "move the file aside: the next run starts a new cache and recomputes what it needs"),
+        ("SQLITE_CORRUPT", "move the file aside: the next run starts a new cache and recomputes what it needs"),
+    )
+
+    def __init__(self, path: str, error: Exception):
+        name = getattr(error, "sqlite_errorname", "") or ""
+        fix = next((fix for prefix, fix in self.FIXES if name.startswith(prefix)), "check the disk and the file; "
+                   "moving the file aside starts a new cache")
+        super().__init__(f"{path}: {describe(error)}. Fix: {fix}")
+
+
 class InputFileError(PipelineError):
     """A file given on the command line (eval data) that cannot be used as it is."""
 

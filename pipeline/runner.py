@@ -31,7 +31,8 @@ from pipeline.stages.ingest import ingest
 from pipeline.stages.merge import merge, write_digest
 from pipeline.store.cache import StageCache, cache_file, fingerprint_of, make_key
 from pipeline.store.runs import (
-    RunFolder, StageTimer, mark_failed_run, now_iso, publish_digest, recover_work_dir, report_previous_run,
+    RunFolder, StageTimer, mark_failed_run, now_iso, publish_digest, recover_work_dir, remove_failed_runs,
+    report_previous_run,
 )
 from pipeline.store.selection import Selection, select_articles
 
@@ -182,25 +183,26 @@ def run_pipeline(
     with work_dir_lock(work_dir, wait):
         recover_work_dir(work_dir)
         previous = report_previous_run(work_dir)
+        remove_failed_runs(work_dir)
         locations = locate_all_models(config, stages)
         device = pick_device(config.runtime)
         run = RunFolder.create(work_dir) if stages[0] == "ingest" else RunFolder.open(work_dir, run_id)
         models = {key: {"ref": loc.ref, "source": loc.source, "revision": loc.revision} for key, loc in locations.items()}
-        manifest = run.update_manifest(
-            status="running", config=config.model_dump(mode="json"), device=device, models=models,
-            corpus=str(config.paths.corpus),
-            previous_run=previous,
-        )
-        run_info = {
-            "run_id": run.run_id, "started_at": manifest["started_at"], "device": device, "models": models,
-            "corpus_dir": str(Path(config.paths.corpus).resolve()), "selection": manifest.get("selection"),
-        }
-        cache = StageCache(cache_file(config))
-        context = {"cache": cache, "locations": locations, "run_info": run_info, "engine": make_engine(config.engine)}
-        context["selection"] = selection or Selection()
-        context["allow_empty"] = allow_empty
-        table: Dataset | None = None
+        context: dict[str, Any] = {"locations": locations, "selection": selection or Selection(), "allow_empty": allow_empty}
         try:
+            manifest = run.update_manifest(
+                status="running", config=config.model_dump(mode="json"), device=device, models=models,
+                corpus=str(config.paths.corpus),
+                previous_run=previous,
+            )
+            context["run_info"] = {
+                "run_id": run.run_id, "started_at": manifest["started_at"], "device": device, "models": models,
+                "corpus_dir": str(Path(config.paths.corpus).resolve()), "selection": manifest.get("selection"),
+            }
+            # Inside the try: a cache that cannot be opened (a full disk, a damaged file) fails this run too.
+            context["cache"] = StageCache(cache_file(config))
+            context["engine"] = make_engine(config.engine)
+            table: Dataset | None = None
             for name in stages:
                 log.info("stage %s", name)
                 with StageTimer() as timer:
@@ -213,6 +215,7 @@ def run_pipeline(
             mark_failed_run(run, error)
             raise
         finally:
-            cache.close()
-            context["engine"].close()
+            for resource in ("cache", "engine"):
+                if resource in context:
+                    context[resource].close()
     return run

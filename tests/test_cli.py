@@ -149,3 +149,15 @@ def test_models_command_says_where_each_model_resolves(
     row = next(line for line in result.output.splitlines() if "summarize.model" in line)
     assert "missing" in row and "hf download someone/not-cached-model" in row
     assert "local folder" in next(line for line in result.output.splitlines() if "translate.models.de" in line)
+
+
+def test_a_wrong_set_names_the_option_and_the_fix() -> None:
+    unknown = _invoke("run", "--set", "foo.bar=2")
+    assert unknown.exit_code == 2
+    assert unknown.output.startswith("error: --set foo.bar: config key 'foo': unknown key. Fix: remove it or use one of:")
+    too_deep = _invoke("run", "--set", "translate.num_beams.x=1")
+    assert too_deep.exit_code == 2
+    assert too_deep.output.startswith(
+        "error: --set translate.num_beams.x: config key 'translate.num_beams.x': 'translate.num_beams' is a key, "
+        "not a section. Fix: set it alone, e.g. --set translate.num_beams=VALUE"
+    )

@@ -194,6 +194,28 @@ def test_html_goes_through_main_text_extraction(tmp_path: Path) -> None:
     assert "Impressum" not in row["raw_text"] and "Nachrichten" not in row["raw_text"]
 
 
+def test_an_article_over_max_article_chars_is_skipped_whole_naming_the_cap(tmp_path: Path) -> None:
+    # A one-line text (no paragraphs, as a broken scrape gives) and an HTML page whose main text is as long;
+    # the cap is on the article, so a page under it with a large script around its text is read.
+    long_text = " ".join([GERMAN] * 40)
+    _write(tmp_path / "long.txt", long_text)
+    _write(tmp_path / "long.html", f"<html><body><article><p>{long_text}</p></article></body></html>")
+    _write(tmp_path / "short.html", f"<html><head><script>{'x=1;' * 2000}</script></head><body><article><p>{GERMAN}</p></article></body></html>")
+    _write(tmp_path / "at_cap.txt", long_text[:3000])
+    rows = _by_path(tmp_path, max_article_chars=3000)
+
+    for name in ("long.txt", "long.html"):
+        assert rows[name]["status"] == "skipped" and rows[name]["raw_text"] == ""
+        assert "limit 3,000: ingest.max_article_chars" in rows[name]["problem"]
+        assert "not truncated" in rows[name]["problem"]
+    assert (rows["long.txt"]["problem"], len(long_text)) == (
+        "article too long (3,799 characters, limit 3,000: ingest.max_article_chars); not truncated", 3799
+    )
+    assert rows["at_cap.txt"]["status"] == "ok" and rows["at_cap.txt"]["raw_text"] == long_text[:3000]
+    assert rows["short.html"]["status"] == "ok" and GERMAN in rows["short.html"]["raw_text"]
+    assert IngestConfig().max_article_chars == 100_000
+
+
 def test_html_without_main_text_is_skipped(tmp_path: Path) -> None:
     _write(tmp_path / "empty.html", "<html><head><script>track();</script></head><body><div></div></body></html>")
     row = _by_path(tmp_path)["empty.html"]

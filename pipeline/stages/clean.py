@@ -25,7 +25,7 @@ from pipeline.text.metadata import extract_metadata
 from pipeline.text.sentences import split_sentences
 
 # Part of this stage's cache key: raise it when its output for the same input changes.
-VERSION = 4
+VERSION = 5
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,10 @@ def clean_article(raw_text: str, text_format: str, rules: CleanRules, repeated: 
     lines_in = article_lines(raw_text, text_format)
     lines = apply_rules(article_lines(metadata.body, text_format), rules)
     language = page_language(lines)
-    if text_format in SCRAPED_FORMATS:
+    if text_format in SCRAPED_FORMATS and language:
         found = main_text(lines, language, rules.main_text, repeated)
         keep, main_start = found.keep, found.start
-    else:
+    else:  # without a stoplist no line can be judged: the text goes on whole, and detect names its language
         keep, main_start = [line not in repeated for line in lines], 0
     # The article starts at the first sentence of its main block; the headline is found before it.
     article_start = _next_sentence(lines, keep, main_start, rules)
@@ -151,7 +151,7 @@ def _next_sentence(lines: list[str], keep: list[bool], start: int, rules: CleanR
     )
 
 
-def _first_sentence(body: list[str], language: str, max_chars: int) -> str:
+def _first_sentence(body: list[str], language: str | None, max_chars: int) -> str:
     """The title of an article without a headline: its first sentence, shortened at a word."""
     if not body:
         return ""

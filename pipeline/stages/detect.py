@@ -11,9 +11,9 @@ the comparison in bench/lid_accuracy.py. Decisions, each measured there or in te
   which is what makes short headlines work; the full distribution is kept to notice articles that are
   clearly in another language (Swedish, Afrikaans...), which a restricted model would confidently
   call German or Dutch.
-- Outcomes: a configured language; "und" with status ok when the text is confidently in a language
-  outside `config.languages` (the translate stage decides what to skip); "und" with status skipped
-  when even the best configured language is below `config.min_confidence`.
+- Outcomes: a configured language; "und" with status skipped and the problem "language not supported
+  (sv)" when the text is confidently in a language outside `config.languages`; "und" with status
+  skipped when even the best configured language is below `config.min_confidence`.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from pipeline.text.language import (
 logger = logging.getLogger(__name__)
 
 # Part of this stage's cache key: raise it when its output for the same input changes.
-VERSION = 1
+VERSION = 2
 
 
 def _undetermined_problem(found: Detection) -> str:
@@ -62,13 +62,16 @@ def _detect_batch(
         found = detect_language(title_and_text(batch["title"][index], batch["text"][index]), detector)
         languages.append(found.language)
         confidences.append(found.confidence)
-        if found.confidence < detector.min_confidence:
+        if found.confidence < detector.min_confidence or found.language == UNDETERMINED:
             statuses[index] = STATUS_SKIPPED
-            problems[index] = _undetermined_problem(found)
+            problems[index] = (
+                _undetermined_problem(found) if found.confidence < detector.min_confidence
+                else f"language not supported ({found.best_guess}): not one of detect.languages"
+            )
             logger.debug("detect: %s skipped: %s", batch["id"][index], problems[index])
             tally["skipped"] += 1
         else:
-            tally[found.language if found.language != UNDETERMINED else f"und ({found.best_guess})"] += 1
+            tally[found.language] += 1
     return {
         "language": languages, "language_confidence": confidences, "status": statuses, "problem": problems,
     }

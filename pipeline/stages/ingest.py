@@ -95,7 +95,12 @@ def _ingest_file(path: Path, relative: str, config: IngestConfig) -> dict[str, s
         data = _read_bytes(path, relative, config.max_file_mb)
         row["content_hash"] = hashlib.sha256(data).hexdigest()
         text = _decode(data, relative, config.fallback_encodings)
-        row.update(_extract_html(text, relative) if text_format == "html" else _extract_text(text))
+        if text_format == "html":
+            row.update(_extract_html(text, relative))
+            _check_length(row["raw_text"], relative, config.max_article_chars)
+        else:
+            _check_length(text, relative, config.max_article_chars)
+            row.update(_extract_text(text))
     except ArticleError as error:
         row.update(status=STATUS_SKIPPED, problem=error.problem, raw_text="", date="", author="")
         log.warning("skipped %s", error)
@@ -125,6 +130,13 @@ def _read_bytes(path: Path, relative: str, max_file_mb: float) -> bytes:
     if not data:
         raise ArticleError(relative, "empty file")
     return data
+
+
+def _check_length(text: str, relative: str, max_chars: int) -> None:
+    # Skipped whole, never cut: a digest entry made from the first part of a text would pass for all of it.
+    if len(text) > max_chars:
+        limit = f"limit {max_chars:,}: ingest.max_article_chars"
+        raise ArticleError(relative, f"article too long ({len(text):,} characters, {limit}); not truncated")
 
 
 def _decode(data: bytes, relative: str, fallbacks: list[str]) -> str:

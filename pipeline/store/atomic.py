@@ -33,6 +33,11 @@ def atomic_path(target: Path, is_dir: bool = False) -> Iterator[Path]:
             with open(staging, "rb") as handle:
                 os.fsync(handle.fileno())
             os.replace(staging, target)
+    except OSError as error:
+        # A write that fills the disk says no file name ("No space left on device"): the target is the one.
+        if error.filename is None:
+            error.filename = str(target)
+        raise
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 

@@ -9,16 +9,17 @@ The same database remembers when each article id (path + content hash) was first
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from pipeline.config import PipelineConfig
-from pipeline.errors import UsageError
+from pipeline.errors import CacheError, UsageError
 
 CACHE_FILE_NAME = "stages.sqlite"
 SCHEMA = """
@@ -51,7 +52,24 @@ def fingerprint_of(parts: Mapping[str, Any]) -> str:
     return make_key("fingerprint", [parts])
 
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _reported(method: Method) -> Method:
+    """SQLite's errors (a full disk is "disk I/O error", not an OSError) as one line naming the file and the fix."""
+
+    @functools.wraps(method)
+    def wrapper(self: "StageCache", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as error:
+            raise CacheError(str(self.path), error) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
 class StageCache:
+    @_reported
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +77,7 @@ class StageCache:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.executescript(SCHEMA)
 
+    @_reported
     def get_many(self, stage: str, keys: list[str]) -> dict[str, dict[str, Any]]:
         rows = self._select_in("SELECT key, value FROM results WHERE stage = ? AND key IN ({marks})", [stage], keys)
         found = {key: json.loads(value) for key, value in rows}
@@ -70,6 +89,7 @@ class StageCache:
                 )
         return found
 
+    @_reported
     def put_many(self, stage: str, items: Mapping[str, Mapping[str, Any]]) -> None:
         now = time.time()
         with self.connection:
@@ -78,6 +98,7 @@ class StageCache:
                 [(stage, key, json.dumps(value, ensure_ascii=False), now, now) for key, value in items.items()],
             )
 
+    @_reported
     def record_seen(self, articles: Iterable[tuple[str, str]], run_id: str) -> dict[str, float]:
         """Note (id, path) pairs as seen now; return each id's first-seen time (epoch seconds)."""
         now = time.time()
@@ -91,6 +112,7 @@ class StageCache:
         query = "SELECT id, first_seen FROM articles WHERE id IN ({marks})"
         return dict(self._select_in(query, [], [row[0] for row in rows]))
 
+    @_reported
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per stage: entries, bytes of stored results, oldest entry and last use (ISO 8601, UTC)."""
         rows = self.connection.execute(
@@ -102,9 +124,11 @@ class StageCache:
             for stage, count, size, oldest, last_used in rows
         }
 
+    @_reported
     def count_articles(self) -> int:
         return self.connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
+    @_reported
     def prune(self, unused_days: float | None = None, everything: bool = False) -> dict[str, int]:
         """Drop results unused for `unused_days` (and first-seen records of articles not seen for as
         long), or every result with `everything`; the file shrinks to match."""
@@ -121,6 +145,7 @@ class StageCache:
         self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return {"results": results, "articles": articles}
 
+    @_reported
     def close(self) -> None:
         self.connection.close()
 

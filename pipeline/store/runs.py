@@ -176,15 +176,33 @@ def mark_failed_run(run: RunFolder, error: BaseException) -> None:
 
 
 def report_previous_run(work_dir: Path) -> dict[str, Any] | None:
-    """How the newest run so far ended (run_id, status, error), logged when it did not complete."""
+    """How the newest run so far ended (run_id, status, error), for the new run's manifest and report."""
     roots = run_roots(work_dir)
     if not roots:
         return None
     manifest = RunFolder(roots[-1]).read_manifest()
-    previous = {key: manifest[key] for key in ("run_id", "status", "error") if key in manifest}
-    if previous.get("status") != STATUS_COMPLETED:
-        log.warning("the previous run %s %s: %s", previous.get("run_id"), previous.get("status"), previous.get("error", "no error recorded"))
-    return previous
+    return {key: manifest[key] for key in ("run_id", "status", "error") if key in manifest}
+
+
+def remove_failed_runs(work_dir: Path) -> list[str]:
+    """Delete the folders of failed or interrupted runs older than the newest completed run (their partial
+    tables, nothing a later run reads: finished work is in the cache); call only while holding the lock.
+    Newer ones stay, for the next run's report. Returns the ids removed."""
+    completed = RunFolder.last_completed(work_dir)
+    if completed is None:
+        return []
+    current = (Path(work_dir) / CURRENT_DIGEST).resolve()
+    removed = []
+    for root in run_roots(work_dir):
+        if _run_order(root) >= _run_order(completed.root):
+            break
+        status = RunFolder(root).read_manifest().get("status")
+        if status in (STATUS_FAILED, STATUS_INTERRUPTED) and not current.is_relative_to(root.resolve()):
+            shutil.rmtree(root)
+            removed.append(root.name)
+    if removed:
+        log.info("removed the folders of %d failed or interrupted runs: %s", len(removed), ", ".join(removed))
+    return removed
 
 
 def run_roots(work_dir: Path) -> list[Path]:
@@ -225,7 +243,8 @@ def recover_work_dir(work_dir: Path) -> list[str]:
             problem = "the process ended before the run finished (killed or crashed); found by the next run"
             run.update_manifest(status=STATUS_INTERRUPTED, error=problem, found_at=now_iso())
             interrupted.append(run.run_id)
-            log.warning("run %s was interrupted; the next run reuses every result it committed", run.run_id)
+            # Said once, by the new run's report ("the previous run ... interrupted").
+            log.info("run %s was interrupted; this run reuses every result it committed", run.run_id)
     return interrupted
 
 

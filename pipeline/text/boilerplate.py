@@ -126,17 +126,19 @@ def _stoplists() -> dict[str, frozenset[str]]:
     return {name: justext.get_stoplist(name) for name in sorted(justext.get_stoplists())}
 
 
-def page_language(lines: Sequence[str]) -> str:
+def page_language(lines: Sequence[str]) -> str | None:
     """The jusText stoplist (named by language: "German", "Italian") that holds most of the page's different
     words, then most of its words: a menu word repeated ("Sport", an Uzbek stopword, four times) does not
-    outweigh the sentences' "the", "of", "for"."""
+    outweigh the sentences' "the", "of", "for". None when no stoplist has a word of the page (Chinese,
+    Japanese, Thai: jusText has no stoplist for them)."""
     counts = Counter(word.lower() for line in lines for word in line.split())
 
     def hits(stoplist: frozenset[str]) -> tuple[int, int]:
         found = [count for word, count in counts.items() if word in stoplist]
         return len(found), sum(found)
 
-    return max(_stoplists().items(), key=lambda item: hits(item[1]))[0]
+    name, stoplist = max(_stoplists().items(), key=lambda item: hits(item[1]))
+    return name if hits(stoplist)[0] else None
 
 
 @dataclass(frozen=True)
