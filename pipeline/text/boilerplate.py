@@ -70,7 +70,8 @@ def _split(text: str, rejoin: bool) -> list[str]:
     lines: list[str] = []
     after_blank, joined = True, False
     raw_lines = text.splitlines()
-    stopwords = _stoplists()[page_language(raw_lines)] if rejoin else frozenset()
+    language = page_language(raw_lines) if rejoin else None
+    stopwords = _stoplists()[language] if language else frozenset()
     for raw_line in raw_lines:
         line = " ".join(unicodedata.normalize("NFC", raw_line).split())
         if not line:
