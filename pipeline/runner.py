@@ -34,7 +34,7 @@ from pipeline.store.runs import (
     RunFolder, StageTimer, mark_failed_run, now_iso, publish_digest, recover_work_dir, remove_failed_runs,
     report_previous_run,
 )
-from pipeline.store.selection import Selection, select_articles
+from pipeline.store.selection import Selection, earlier_stories, select_articles
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +150,14 @@ def _run_stage(name: str, table: Dataset | None, config: PipelineConfig, run: Ru
     previous = STAGE_NAMES[STAGE_NAMES.index(name) - 1]
     table = table if table is not None else run.load_table(previous, needed_by=name)
     if name == "merge":
-        digest = merge(table, config.merge, context["run_info"])
+        digest, stories = merge(table, config.merge, context["run_info"], earlier_stories(run))
+        run.save_stories(stories)
         # Story summaries need the summarizer; they are cached like a summarize result of the same model.
         summarize_stage = next(stage for stage in ARTICLE_STAGES if stage.name == "summarize")
         fingerprint = _fingerprint(summarize_stage, config, context["locations"])
         with open_pool(config, summarize_stage.backend) as models:
             digest, story_report = consolidate(
-                digest, table, config.merge, config.summarize, models, context["cache"], fingerprint
+                digest, stories, config.merge, config.summarize, models, context["cache"], fingerprint
             )
         written = write_digest(digest, run.stage_dir("merge"), config.merge.formats)
         # The copy <work_dir>/digest.* will show, its source links relative to the work folder, switched in one rename.

@@ -200,7 +200,7 @@ def test_markdown_html_and_json_carry_the_same_story_content(tmp_path: Path) -> 
     markdown = (tmp_path / "digest.md").read_text(encoding="utf-8")
     page = (tmp_path / "digest.html").read_text(encoding="utf-8")
     story = data["stories"][0]
-    assert data["schema_version"] == 2 and story["summary_sentences"][0]["supported"] is False
+    assert data["schema_version"] == 3 and story["summary_sentences"][0]["supported"] is False
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; pumpkins." in page
     assert "\\<script\\>alert(1)\\</script\\> pumpkins. **(unsupported)**" in markdown
     assert page.count('class="unsupported"') == 1

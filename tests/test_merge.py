@@ -120,7 +120,8 @@ def run_info() -> dict:
 
 def make_digest(rows: list[dict], threshold: float | None = None) -> dict:
     config = MergeConfig() if threshold is None else MergeConfig(similarity_threshold=threshold)
-    return merge(Dataset.from_list(rows), config, run_info())
+    digest, _ = merge(Dataset.from_list(rows), config, run_info())
+    return digest
 
 
 def story_ids(digest: dict) -> list[list[str]]:
@@ -195,7 +196,8 @@ def test_rows_not_ok_are_listed_with_their_problem() -> None:
         {"id": "short", "path": "short.txt", "status": "failed", "problem": "only 12 characters after cleaning"},
     ]
     assert digest["totals"] | {"by_language": None} == {
-        "articles": 5, "stories": 1, "skipped": 2, "by_language": None, "by_status": {"skipped": 1, "failed": 1},
+        "articles": 5, "new_articles": 5, "stories": 1, "by_story_status": {"new": 1}, "skipped": 2,
+        "by_language": None, "by_status": {"skipped": 1, "failed": 1},
     }
 
 
@@ -217,7 +219,7 @@ def test_write_digest_writes_three_parseable_files(tmp_path: Path) -> None:
 
     assert written == [out_dir / "digest.md", out_dir / "digest.json", out_dir / "digest.html"]
     data = json.loads((out_dir / "digest.json").read_text(encoding="utf-8"))
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert data["run"]["started_at"] == "2024-01-01T12:00:00"
     first = data["stories"][0]["articles"][0]
     assert (out_dir / first["link"]).resolve() == CORPUS_DIR / first["path"]

@@ -9,6 +9,7 @@ import copy
 import logging
 import os
 import re
+from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
@@ -122,6 +123,20 @@ def format_languages(counts: dict) -> str:
     return ", ".join(f"{language} {count}" for language, count in counts.items())
 
 
+def story_status(story: dict, continuity: dict) -> str:
+    """"new", "updated: 3 new sources since 2024-05-01 02:30 UTC" or "unchanged since …", for the pages."""
+    started = continuity.get("previous_run_started_at")
+    if story["status"] == "new" or not started:
+        return story["status"]
+    moment = datetime.fromisoformat(started)
+    since = moment.strftime("%Y-%m-%d %H:%M") + (" UTC" if moment.utcoffset() == timedelta(0) else moment.strftime(" %z"))
+    count = len(story["new_articles"])
+    if story["status"] == "updated" and count:
+        return f"updated: {count} new source{'' if count == 1 else 's'} since {since}"
+    # Updated without a new source: one left the corpus, or the sources were grouped anew.
+    return f"{story['status']} since {since}"
+
+
 def facts_by_source(facts: list[dict]) -> list[dict]:
     """Consecutive facts of one article as {"article", "source", "facts"}, for one line per source."""
     return [
@@ -143,6 +158,6 @@ def _environment() -> Environment:
     )
     environment.filters.update(
         md=escape_markdown, md_quote=quote_markdown, href=href, languages=format_languages,
-        thousands="{:,}".format, facts_by_source=facts_by_source,
+        thousands="{:,}".format, facts_by_source=facts_by_source, story_status=story_status,
     )
     return environment

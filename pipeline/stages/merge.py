@@ -4,13 +4,16 @@ Grouping (pipeline.digest.grouping) cannot trust the English translation alone (
 random and translate to gibberish): it weighs names, amounts and dates of the original text by their
 rarity, adds the English text where it really is English, and clusters with average linkage.
 
+Stories carry over from night to night (pipeline.digest.continuity): today's articles are grouped together
+with those of the earlier stories they may join, a continuing story keeps its id, and each story says
+whether it is new, updated or unchanged since the previous completed run.
+
 Each article gets a short source label and each story its facts that only one source has
 (pipeline.facts); the story summary is left empty here and written by the consolidate step, the only
 part of the digest that needs a model.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from datetime import date, datetime
@@ -23,6 +26,7 @@ from datasets import Dataset
 from pipeline.config import MergeConfig
 from pipeline.digest import render
 from pipeline.digest.consolidate import SUMMARY_METHOD
+from pipeline.digest.continuity import STORY_COLUMN, EarlierStories, StoryIdentity, carried_articles, identify_stories
 from pipeline.digest.facts import single_source_facts, source_label, unique_labels
 from pipeline.digest.grouping import (
     GROUPING_METHOD,
@@ -33,20 +37,41 @@ from pipeline.records import STATUS_OK, field_text
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
-def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
-    """Group the "ok" articles into stories and return the digest as a plain JSON-able dict."""
+def merge(
+    articles: Dataset, config: MergeConfig, run_info: dict, earlier: EarlierStories | None = None
+) -> tuple[dict, Dataset]:
+    """Group the "ok" articles into stories, continuing the `earlier` stories (pipeline.digest.continuity).
+    Returns the digest as a plain JSON-able dict, with every story that holds one of the table's articles
+    and all of its sources, and the stories to keep for the next run: every article grouped or carried,
+    with its story's id in the STORY_COLUMN."""
     rows = articles.to_list()
     ok_rows = [row for row in rows if row.get("status") == STATUS_OK]
-    similarity = similarity_matrix(ok_rows, config)
+    open_rows, kept_rows = carried_articles(earlier, rows, config.date_window_days) if earlier else ([], [])
+    grouped = ok_rows + open_rows
+    similarity = similarity_matrix(grouped, config)
     clusters = cluster_articles(similarity, config.similarity_threshold)
-    stories = [_build_story(ok_rows, members, similarity) for members in clusters]
+    kept_ids = {row[STORY_COLUMN] for row in kept_rows}
+    identities = identify_stories([[grouped[i]["id"] for i in members] for members in clusters], earlier, kept_ids)
+    today = {row["id"] for row in ok_rows}
+    stories = [
+        _build_story(grouped, members, similarity, identity)
+        for members, identity in zip(clusters, identities)
+        if any(grouped[index]["id"] in today for index in members)
+    ]
     stories.sort(key=lambda story: (-story["size"], _negated(story["last_date"]), story["id"]))
     skipped = [_skipped_entry(row) for row in rows if row.get("status") != STATUS_OK]
-    log.info("merge: %d articles in %d stories, %d not ok", len(ok_rows), len(stories), len(skipped))
-    return {
+    listed = [entry for story in stories for entry in story["articles"]]
+    statuses = Counter(story["status"] for story in stories)
+    log.info(
+        "merge: %d articles in %d stories (%s), %d articles carried, %d earlier stories kept as they were, %d not ok",
+        len(listed), len(stories), ", ".join(f"{count} {status}" for status, count in statuses.items()),
+        len(open_rows), len(kept_ids), len(skipped),
+    )
+    kept = [{**grouped[index], STORY_COLUMN: identity.id} for members, identity in zip(clusters, identities) for index in members]
+    digest = {
         "schema_version": SCHEMA_VERSION,
         "run": to_jsonable(run_info),
         "grouping": {
@@ -57,16 +82,25 @@ def merge(articles: Dataset, config: MergeConfig, run_info: dict) -> dict:
             "method": SUMMARY_METHOD,
             **config.model_dump(include={"story_sentences", "mmr_lambda", "attribution_threshold"}),
         },
+        "continuity": {
+            "previous_run": earlier.run_id if earlier else None,
+            "previous_run_started_at": earlier.started_at if earlier else None,
+        },
         "totals": {
-            "articles": len(ok_rows),
+            "articles": len(listed),
+            "new_articles": sum(entry["new"] for entry in listed),
             "stories": len(stories),
+            "by_story_status": dict(statuses.most_common()),
             "skipped": len(skipped),
-            "by_language": dict(Counter(field_text(row.get("language")) or "und" for row in ok_rows).most_common()),
+            "by_language": dict(Counter(entry["language"] for entry in listed).most_common()),
             "by_status": dict(Counter(entry["status"] for entry in skipped).most_common()),
         },
         "stories": stories,
         "skipped": skipped,
     }
+    kept += kept_rows
+    # Even with no article at all, the table has its columns: consolidate reads them.
+    return digest, Dataset.from_list(kept) if kept else Dataset.from_dict({c: [] for c in [*articles.column_names, STORY_COLUMN]})
 
 
 def write_digest(digest: dict, out_dir: Path, formats: Iterable[str], links_from: Path | None = None) -> list[Path]:
@@ -92,23 +126,25 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarray) -> dict:
+def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarray, identity: StoryIdentity) -> dict:
     block = similarity[np.ix_(members, members)]
     # The central article is the one most similar on average to the rest; longer text breaks ties.
     centrality = block.mean(axis=1)
     central = max(range(len(members)), key=lambda i: (centrality[i], len(field_text(rows[members[i]].get("text")))))
     central_row = rows[members[central]]
-    articles = [_article_entry(rows[index], float(block[central, i])) for i, index in enumerate(members)]
+    new = set(identity.new_articles)
+    articles = [_article_entry(rows[index], float(block[central, i]), rows[index]["id"] in new) for i, index in enumerate(members)]
     articles.sort(key=lambda entry: (entry["id"] != central_row["id"], _negated(entry["date"]), entry["id"]))
     by_id = {rows[index]["id"]: rows[index] for index in members}
     ordered_rows = [by_id[entry["id"]] for entry in articles]
     labels = unique_labels([source_label(row) for row in ordered_rows])
     for entry, label in zip(articles, labels):
         entry["source"] = label
-    member_ids = sorted(entry["id"] for entry in articles)
     dates = sorted(entry["date"] for entry in articles if entry["date"])
     return {
-        "id": "story-" + hashlib.sha1("\n".join(member_ids).encode("utf-8")).hexdigest()[:12],
+        "id": identity.id,
+        "status": identity.status,
+        "new_articles": identity.new_articles,
         "title": field_text(central_row.get("title_en")) or field_text(central_row.get("title")) or central_row["path"],
         "central_article": central_row["id"],
         "size": len(articles),
@@ -125,7 +161,7 @@ def _build_story(rows: Sequence[dict], members: list[int], similarity: np.ndarra
     }
 
 
-def _article_entry(row: dict, similarity_to_central: float) -> dict:
+def _article_entry(row: dict, similarity_to_central: float, new: bool) -> dict:
     text = field_text(row.get("text"))
     return {
         "id": row["id"],
@@ -141,6 +177,7 @@ def _article_entry(row: dict, similarity_to_central: float) -> dict:
         "author": field_text(row.get("author")),
         "translated": bool(row.get("translated")),
         "similarity_to_central": round(similarity_to_central, 3),
+        "new": new,  # not in the stories of the previous completed run
         # Quality flags of the check stage; a table from before that stage has none.
         "flags": [field_text(flag) for flag in row.get("flags") or []],
     }

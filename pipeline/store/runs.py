@@ -10,6 +10,8 @@
         01_ingest/ … 06_check/               the article table after each stage (datasets on disk)
         07_merge/digest.*                    this run's digest
         07_merge/published/digest.*          the same, its source links relative to <work_dir>
+        07_merge/stories/                    the stories the next run continues: every article grouped
+                                             or carried, with its story's id (pipeline.digest.continuity)
 """
 from __future__ import annotations
 
@@ -42,10 +44,11 @@ DIGEST_NAME = "digest"
 FORMATS = ("md", "json", "html")  # the digest's file formats
 CURRENT_DIGEST = f"{DIGEST_NAME}.current"
 PUBLISHED_FOLDER = "published"
+STORIES_FOLDER = "stories"
 MANIFEST_NAME = "manifest.json"
 STATUS_RUNNING, STATUS_COMPLETED, STATUS_INTERRUPTED, STATUS_FAILED = "running", "completed", "interrupted", "failed"
 # Everything written through pipeline.store.atomic; a killed write leaves a hidden temp sibling ".<name>.*".
-_ATOMIC_TARGETS = (*STAGE_FOLDERS.values(), MANIFEST_NAME, *(f"{DIGEST_NAME}.{fmt}" for fmt in FORMATS))
+_ATOMIC_TARGETS = (*STAGE_FOLDERS.values(), STORIES_FOLDER, MANIFEST_NAME, *(f"{DIGEST_NAME}.{fmt}" for fmt in FORMATS))
 
 
 def now_iso() -> str:
@@ -89,9 +92,12 @@ class RunFolder:
         return cls(root)
 
     @classmethod
-    def last_completed(cls, work_dir: Path) -> "RunFolder | None":
-        """The newest run that got all the way to a digest, or None."""
-        for root in reversed(run_roots(work_dir)):
+    def last_completed(cls, work_dir: Path, before: str | None = None) -> "RunFolder | None":
+        """The newest run that got all the way to a digest (older than run `before` when given), or None."""
+        roots = run_roots(work_dir)
+        if before is not None:
+            roots = [root for root in roots if _run_order(root) < _run_order(Path(before))]
+        for root in reversed(roots):
             manifest = cls(root).read_manifest()
             if manifest.get("status") == STATUS_COMPLETED and "merge" in manifest.get("stages", {}):
                 return cls(root)
@@ -107,9 +113,19 @@ class RunFolder:
     def published_dir(self) -> Path:
         return self.stage_dir("merge") / PUBLISHED_FOLDER
 
+    def stories_dir(self) -> Path:
+        return self.stage_dir("merge") / STORIES_FOLDER
+
     def save_table(self, stage: str, table: Dataset) -> None:
-        with atomic_path(self.stage_dir(stage), is_dir=True) as staging:
-            table.save_to_disk(str(staging))
+        _save_dataset(self.stage_dir(stage), table)
+
+    def save_stories(self, table: Dataset) -> None:
+        _save_dataset(self.stories_dir(), table)
+
+    def load_stories(self) -> Dataset | None:
+        """The stories this run kept for the next one; None for a run from before they were kept."""
+        folder = self.stories_dir()
+        return load_from_disk(str(folder), keep_in_memory=True) if folder.is_dir() else None
 
     def load_table(self, stage: str, needed_by: str) -> Dataset:
         folder = self.stage_dir(stage)
@@ -136,6 +152,11 @@ class RunFolder:
         manifest["updated_at"] = now_iso()
         manifest["pid"] = os.getpid()
         write_json(self.root / MANIFEST_NAME, manifest)
+
+
+def _save_dataset(folder: Path, table: Dataset) -> None:
+    with atomic_path(folder, is_dir=True) as staging:
+        table.save_to_disk(str(staging))
 
 
 def publish_digest(run: RunFolder, formats: list[str]) -> list[Path]:
