@@ -50,7 +50,9 @@ def test_only_new_and_since_cover_new_or_changed_articles_and_removed_ones_leave
     result = _invoke("run", "-c", str(quick_config_file), "--only-new")
     assert result.exit_code == 0, result.output
     digest = _digest(quick_config_file)
-    assert _paths(digest) == {"new.txt", changed.name}
+    # The new articles join the demo story, shown with all its sources; the removed file is gone.
+    assert _new_paths(digest) == {"new.txt", changed.name}
+    assert _paths(digest) == everything - {removed.name} | {"new.txt"}
     assert digest["run"]["selection"]["mode"] == "only-new" and digest["run"]["selection"]["corpus_articles"] == 5
     assert "covers articles new or changed since run" in result.output
     assert "selection.covers: articles new or changed" in (quick_config_file.parent / "outputs" / "digest.md").read_text()
@@ -58,7 +60,7 @@ def test_only_new_and_since_cover_new_or_changed_articles_and_removed_ones_leave
     result = _invoke("run", "-c", str(quick_config_file), "--since", mark)
     assert result.exit_code == 0, result.output
     digest = _digest(quick_config_file)
-    assert _paths(digest) == {"new.txt", changed.name} and digest["run"]["selection"]["mode"] == "since"
+    assert _paths(digest) == everything - {removed.name} | {"new.txt"} and digest["run"]["selection"]["mode"] == "since"
 
     assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
     assert _paths(_digest(quick_config_file)) == everything - {removed.name} | {"new.txt"}
@@ -68,6 +70,56 @@ def test_only_new_and_since_cover_new_or_changed_articles_and_removed_ones_leave
     assert result.exit_code == 0, result.output
     digest = _digest(quick_config_file)
     assert digest["stories"] == [] and digest["skipped"] == [] and digest["run"]["selection"]["articles"] == 0
+
+
+def _new_paths(digest: dict) -> set[str]:
+    return {article["path"] for story in digest["stories"] for article in story["articles"] if article["new"]}
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs in the pipeline's own code."""
+
+
+def test_three_nights_new_updated_unchanged_with_one_story_id_and_a_killed_run_between_that_changes_nothing(
+    quick_config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = Path(yaml.safe_load(quick_config_file.read_text())["paths"]["corpus"])
+    late = sorted(corpus.iterdir())[-1]
+    held_back = late.read_bytes()
+    late.unlink()
+    assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
+    [story] = _digest(quick_config_file)["stories"]
+    assert story["status"] == "new" and story["size"] == 4
+    late.write_bytes(held_back)
+
+    # Killed once the run has kept its stories, before it completes: the next run must not build on them.
+    def killed(*args: object) -> None:
+        raise Killed()
+
+    monkeypatch.setattr(runner_module, "publish_digest", killed)
+    with pytest.raises(Killed):
+        _invoke("run", "-c", str(quick_config_file), "--only-new")
+    monkeypatch.undo()
+    assert RunFolder.open(quick_config_file.parent / "outputs").stories_dir().is_dir()
+
+    assert _invoke("run", "-c", str(quick_config_file), "--only-new").exit_code == 0
+    [second] = _digest(quick_config_file)["stories"]
+    assert (second["id"], second["status"], second["size"]) == (story["id"], "updated", 5)
+    assert _new_paths(_digest(quick_config_file)) == {late.name}
+
+    assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
+    [third] = _digest(quick_config_file)["stories"]
+    assert (third["id"], third["status"], third["new_articles"]) == (story["id"], "unchanged", [])
+    assert third["summary"] == second["summary"] and _merge_work(quick_config_file) == {"computed": 0, "from_cache": 1}
+    # The same input gives the same digest whatever the cache held.
+    assert prune_cache(load_config(quick_config_file), everything=True)["removed"]["results"] > 0
+    assert _invoke("run", "-c", str(quick_config_file)).exit_code == 0
+    assert _digest(quick_config_file)["stories"] == [third] and _merge_work(quick_config_file)["computed"] == 1
+
+
+def _merge_work(config_file: Path) -> dict[str, int]:
+    merged = RunFolder.open(config_file.parent / "outputs").read_manifest()["stages"]["merge"]
+    return {key: merged[key] for key in ("computed", "from_cache")}
 
 
 def test_since_and_only_new_reject_bad_use_before_any_work(quick_config_file: Path) -> None:
