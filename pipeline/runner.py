@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from pipeline.config import PipelineConfig
 from pipeline.digest.consolidate import consolidate
+from pipeline.digest.continuity import earlier_stories
 from pipeline.engines import make_engine
 from pipeline.engines.base import Engine
 from pipeline.engines.local import LocalEngine
@@ -34,7 +35,7 @@ from pipeline.store.runs import (
     RunFolder, StageTimer, mark_failed_run, now_iso, publish_digest, recover_work_dir, remove_failed_runs,
     report_previous_run,
 )
-from pipeline.store.selection import Selection, earlier_stories, select_articles
+from pipeline.store.selection import Selection, select_articles
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,19 @@ def _digest(config_file: Path) -> dict:
     return json.loads((config_file.parent / "outputs" / "digest.json").read_text(encoding="utf-8"))
 
 
+def _same_stories(later: dict, earlier: dict) -> bool:
+    """`later` has the stories of `earlier`, each now "unchanged" since then: what a rerun on the same
+    corpus must give."""
+    def without_status(digest: dict) -> list[dict]:
+        return [
+            {**story, "status": None, "new_articles": None, "articles": [{**a, "new": None} for a in story["articles"]]}
+            for story in digest["stories"]
+        ]
+
+    unchanged = all(story["status"] == "unchanged" and not story["new_articles"] for story in later["stories"])
+    return unchanged and without_status(later) == without_status(earlier)
+
+
 def _manifests(config_file: Path) -> list[dict]:
     runs = sorted((config_file.parent / "outputs" / "runs").iterdir())
     return [json.loads((run / "manifest.json").read_text(encoding="utf-8")) for run in runs]
@@ -64,8 +77,7 @@ def test_unchanged_rerun_does_no_model_work_and_a_changed_option_redoes_only_its
     assert _invoke("run", "-c", str(tiny_config_file)).exit_code == 0
     stages = _manifests(tiny_config_file)[-1]["stages"]
     assert all(stages[name]["computed"] == 0 for name in ("clean", "detect", "translate", "summarize"))
-    second = _digest(tiny_config_file)
-    assert second["stories"] == first["stories"]
+    assert _same_stories(_digest(tiny_config_file), first)
     # spaCy-style override of one summarize option: translation stays cached.
     assert _invoke("run", "-c", str(tiny_config_file), "--summarize.max_summary_tokens", "20").exit_code == 0
     stages = _manifests(tiny_config_file)[-1]["stages"]
@@ -79,7 +91,7 @@ def test_stages_one_by_one_give_the_same_digest_as_run(tiny_config_file: Path) -
     by_stage = _digest(tiny_config_file)
     assert sum(len(story["articles"]) for story in by_stage["stories"]) == 5
     assert _invoke("run", "-c", str(tiny_config_file)).exit_code == 0
-    assert _digest(tiny_config_file)["stories"] == by_stage["stories"]
+    assert _same_stories(_digest(tiny_config_file), by_stage)
 
 
 def test_a_stage_without_its_input_artifact_says_which_command_to_run(quick_config_file: Path) -> None:

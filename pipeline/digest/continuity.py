@@ -27,6 +27,7 @@ from typing import Sequence
 
 from pipeline.digest.grouping import within_window
 from pipeline.records import STATUS_OK, field_text
+from pipeline.store.runs import RunFolder
 
 STORY_COLUMN = "story"  # the story id of each article in a run's kept stories
 STATUS_NEW, STATUS_UPDATED, STATUS_UNCHANGED = "new", "updated", "unchanged"
@@ -47,6 +48,17 @@ class StoryIdentity:
     id: str
     status: str
     new_articles: list[str]  # ids of the articles no earlier story had
+
+
+def earlier_stories(run: RunFolder) -> EarlierStories | None:
+    """The stories kept by the newest completed run before `run`, with the ids of the articles in `run`'s
+    corpus; None when there is no such run, or it is from before stories were kept."""
+    previous = RunFolder.last_completed(run.work_dir, before=run.run_id)
+    table = previous.load_stories() if previous else None
+    if table is None:
+        return None
+    corpus = frozenset(entry["id"] for entry in run.read_manifest().get("inputs", []))
+    return EarlierStories(previous.run_id, previous.read_manifest()["started_at"], table.to_list(), corpus)
 
 
 def carried_articles(earlier: EarlierStories, today: Sequence[dict], window_days: int) -> tuple[list[dict], list[dict]]:

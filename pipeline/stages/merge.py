@@ -63,14 +63,13 @@ def merge(
     ]
     stories.sort(key=lambda story: (-story["size"], _negated(story["last_date"]), story["id"]))
     skipped = [_skipped_entry(row) for row in rows if row.get("status") != STATUS_OK]
-    listed = [entry for story in stories for entry in story["articles"]]
-    statuses = Counter(story["status"] for story in stories)
+    kept = [{**grouped[i], STORY_COLUMN: identity.id} for members, identity in zip(clusters, identities) for i in members]
+    kept += kept_rows
     log.info(
-        "merge: %d articles in %d stories (%s), %d articles carried, %d earlier stories kept as they were, %d not ok",
-        len(listed), len(stories), ", ".join(f"{count} {status}" for status, count in statuses.items()),
+        "merge: %d stories (%s), %d articles carried from earlier runs, %d earlier stories kept as they were, %d not ok",
+        len(stories), ", ".join(f"{n} {status}" for status, n in Counter(s["status"] for s in stories).items()),
         len(open_rows), len(kept_ids), len(skipped),
     )
-    kept = [{**grouped[index], STORY_COLUMN: identity.id} for members, identity in zip(clusters, identities) for index in members]
     digest = {
         "schema_version": SCHEMA_VERSION,
         "run": to_jsonable(run_info),
@@ -86,21 +85,25 @@ def merge(
             "previous_run": earlier.run_id if earlier else None,
             "previous_run_started_at": earlier.started_at if earlier else None,
         },
-        "totals": {
-            "articles": len(listed),
-            "new_articles": sum(entry["new"] for entry in listed),
-            "stories": len(stories),
-            "by_story_status": dict(statuses.most_common()),
-            "skipped": len(skipped),
-            "by_language": dict(Counter(entry["language"] for entry in listed).most_common()),
-            "by_status": dict(Counter(entry["status"] for entry in skipped).most_common()),
-        },
+        "totals": _totals(stories, skipped),
         "stories": stories,
         "skipped": skipped,
     }
-    kept += kept_rows
     # Even with no article at all, the table has its columns: consolidate reads them.
     return digest, Dataset.from_list(kept) if kept else Dataset.from_dict({c: [] for c in [*articles.column_names, STORY_COLUMN]})
+
+
+def _totals(stories: list[dict], skipped: list[dict]) -> dict:
+    listed = [entry for story in stories for entry in story["articles"]]
+    return {
+        "articles": len(listed),
+        "new_articles": sum(entry["new"] for entry in listed),
+        "stories": len(stories),
+        "by_story_status": dict(Counter(story["status"] for story in stories).most_common()),
+        "skipped": len(skipped),
+        "by_language": dict(Counter(entry["language"] for entry in listed).most_common()),
+        "by_status": dict(Counter(entry["status"] for entry in skipped).most_common()),
+    }
 
 
 def write_digest(digest: dict, out_dir: Path, formats: Iterable[str], links_from: Path | None = None) -> list[Path]:

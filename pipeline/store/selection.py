@@ -5,9 +5,6 @@ Ingest always reads the whole corpus and records every article in the manifest's
 cache's first-seen table; the selection then narrows the table, so the later stages do no work, not even
 cache look-ups, for the articles left out. An article's id hashes its path and content, so an edited or
 renamed file is a new article; a removed file is simply not in the corpus any more.
-
-Whatever the selection, a story in the digest shows all its sources: `earlier_stories` hands merge the
-stories of the previous completed run, whose articles left out of the table it carries along.
 """
 from __future__ import annotations
 
@@ -17,7 +14,6 @@ from typing import Any
 
 from datasets import Dataset
 
-from pipeline.digest.continuity import EarlierStories
 from pipeline.errors import UsageError
 from pipeline.store.cache import StageCache
 from pipeline.store.runs import RunFolder
@@ -68,14 +64,3 @@ def select_articles(
         info = {"mode": "since", "covers": f"articles first seen since {since}", "since": since}
     selected = table if keep is None else table.select(keep)
     return selected, {**info, "articles": len(selected), "corpus_articles": len(table)}
-
-
-def earlier_stories(run: RunFolder) -> EarlierStories | None:
-    """The stories kept by the newest completed run before `run`, with the ids of the articles in `run`'s
-    corpus; None when there is no such run, or it is from before stories were kept."""
-    previous = RunFolder.last_completed(run.work_dir, before=run.run_id)
-    table = previous.load_stories() if previous else None
-    if table is None:
-        return None
-    corpus = frozenset(entry["id"] for entry in run.read_manifest().get("inputs", []))
-    return EarlierStories(previous.run_id, previous.read_manifest()["started_at"], table.to_list(), corpus)
