@@ -32,6 +32,15 @@ def by_status(digest: dict) -> dict[str, tuple[str, int, list[str]]]:
     return {story["status"]: (story["id"], story["size"], story["new_articles"]) for story in digest["stories"]}
 
 
+def without_continuity(digest: dict) -> list[dict]:
+    """The digest's stories without what compares them with the previous run, for tests that compare two
+    runs in one work folder."""
+    return [
+        {**story, "status": None, "new_articles": None, "articles": [{**a, "new": None} for a in story["articles"]]}
+        for story in digest["stories"]
+    ]
+
+
 def test_three_nights_new_then_updated_then_unchanged_with_stable_ids() -> None:
     first_night = [row for row in corpus_rows() if row["id"] != LATE] + unrelated_rows()[:1]
     digest, kept = night(first_night, None)
