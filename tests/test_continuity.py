@@ -14,7 +14,7 @@ from pipeline.stages.merge import merge
 from tests.test_merge import corpus_rows, run_info, unrelated_rows
 
 STARTED = "2024-05-01T02:30:00+00:00"
-LATE = "004_cd78fdc888876254"  # the demo story's English article, which comes in on the second night
+LATE = "003_38cddb643da42179"  # the demo story's Italian article, which comes in on the second night
 
 
 def night(rows: list[dict], earlier: EarlierStories | None) -> tuple[dict, list[dict]]:
@@ -115,6 +115,6 @@ def test_pages_show_the_status_and_mark_the_new_sources(tmp_path: Path) -> None:
     linked = render.add_source_links(digest, tmp_path)
     markdown, html = render.render_page(linked, "md"), render.render_page(linked, "html")
     assert "**updated: 1 new source since 2024-05-01 02:30 UTC**" in markdown
-    assert markdown.count("· **new**") == 1 and "With Hollywood still on strike" in markdown.split("· **new**")[0].splitlines()[-1]
+    assert markdown.count("· **new**") == 1 and "Netflix pubblica un’offerta di lavoro AI" in markdown.split("· **new**")[0].splitlines()[-1]
     assert 'class="status status-updated">updated: 1 new source since 2024-05-01 02:30 UTC</span>' in html
     assert html.count('<span class="new">new</span>') == 1
