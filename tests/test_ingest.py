@@ -13,8 +13,7 @@ import pytest
 from pipeline.config import IngestConfig
 from pipeline.errors import ConfigError
 from pipeline.stages.ingest import ingest
-from pipeline.text.metadata import extract_metadata
-from pipeline.text.numbers import parse_date
+from pipeline.text.metadata import extract_metadata, read_date
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 GERMAN = "Größere Änderungen für Bühne und Straße: Die Schauspieler streiken weiter, sagt Jürgen Müller."
@@ -240,11 +239,25 @@ def test_metadata_in_the_text(text: str, date: str, author: str) -> None:
     assert not metadata.body.lstrip().startswith("date ")
 
 
-def test_dates_are_normalised_to_iso() -> None:
-    assert parse_date("26 Luglio 2023") == "2023-07-26"
-    assert parse_date("Mittwoch, 1. März 2023") == "2023-03-01"
-    assert parse_date("Sept. 3, 2021") == "2021-09-03"
-    assert parse_date("31.02.2023") == ""
+@pytest.mark.parametrize(
+    ("text", "language", "date"),
+    [
+        ("26 Luglio 2023", "it", "2023-07-26"), ("Mittwoch, 1. März 2023", "de", "2023-03-01"),
+        ("Sept. 3, 2021", "en", "2021-09-03"), ("publié le 12 avril 2024 à 10h30", "fr", "2024-04-12"),
+        ("Publicado el 3 de marzo de 2024", "es", "2024-03-03"), ("Updated 10:30 AM, Tue July 4, 2023", "en", "2023-07-04"),
+        # Figures in the order of the page's language: month first in (US) English only.
+        ("7/4/2023", "en", "2023-07-04"), ("07.04.2023", "de", "2023-04-07"), ("7/4/2023", "fr", "2023-04-07"),
+        ("31.02.2023", "de", ""), ("vor 3 Stunden", "de", ""), ("Juli 2023", "de", ""),
+    ],
+)
+def test_byline_dates_are_read_in_the_page_language(text: str, language: str, date: str) -> None:
+    assert read_date(text, language) == date
+
+
+def test_a_us_and_a_german_byline_of_one_day_give_one_date() -> None:
+    english = "Title\n\nJohn Smith | 7/4/2023\n\nThe senator said on Tuesday that the bill would pass the House."
+    german = "Titel\n\nAnna Müller | 04.07.2023\n\nDer Bundestag hat am Dienstag das Gesetz beschlossen, hieß es."
+    assert extract_metadata(english).date == extract_metadata(german).date == "2023-07-04"
 
 
 def test_missing_corpus_and_unknown_encoding_are_config_errors(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.text.numbers import amount_mentions, extract_amounts, find_mentions, missing_mentions, parse_date, spelled_numbers
+from pipeline.text.numbers import amount_mentions, extract_amounts, find_mentions, missing_mentions, spelled_numbers
 
 
 def _values(text: str) -> list[tuple[str, str]]:
@@ -97,7 +97,3 @@ def test_grouping_reads_amounts_with_the_check_stages_parser(text: str, amount: 
 def test_years_dates_and_small_numbers_are_not_amounts() -> None:
     assert extract_amounts("Im Jahr 2023, am 26. Juli 2023 und am 26.07.2023, kamen 3 Leute") == []
     assert [amount.surface for amount in amount_mentions("Es kostet 2.023 Euro") ] == ["2.023"]
-
-
-def test_parse_date_reads_the_first_complete_valid_date() -> None:
-    assert parse_date("Juli 2023, dann am 31.02.2023 und am 1. März 2023") == "2023-03-01"

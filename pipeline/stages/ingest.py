@@ -38,7 +38,8 @@ _MAX_CONTROL_SHARE = 0.05
 # Cyrillic or Greek bytes read as cp1252 come out as runs of accented letters ("Ïðèâåò").
 _MAX_NON_ASCII_LETTERS = 0.25
 _MIN_LETTER_SHARE = 0.5
-# htmldate's extensive search "finds" dates in copyright lines and URLs; no date beats a made-up one.
+# trafilatura dates a page with htmldate (meta tags, <time>, JSON-LD, the URL). Its extensive search
+# "finds" dates in copyright lines and URLs; no date beats a made-up one.
 _HTML_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 

@@ -6,18 +6,10 @@ from common nouns by English capitalisation: both must only see the sentences th
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
-from pipeline.config import DetectConfig
-from pipeline.text.language import LanguageDetector
+from pipeline.text.language import default_detector
 from pipeline.text.sentences import split_paragraphs, split_sentences
 
 ENGLISH = "en"
-
-
-@lru_cache(maxsize=1)
-def _detector() -> LanguageDetector:
-    return LanguageDetector(DetectConfig())
 
 
 def english_sentences(text: str, source_language: str) -> list[str]:
@@ -28,7 +20,7 @@ def english_sentences(text: str, source_language: str) -> list[str]:
         return sentences
     kept = []
     for sentence in sentences:
-        scores = _detector().distribution(sentence)
+        scores = default_detector().distribution(sentence)
         if scores.get(ENGLISH, 0.0) >= scores.get(source_language, 0.0):
             kept.append(sentence)
     return kept

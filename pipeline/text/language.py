@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pipeline.config import DetectConfig
@@ -60,6 +61,12 @@ class LanguageDetector:
         if self._identifier is None:
             self._identifier = self._load()
         return dict(self._identifier.rank(text))
+
+
+@lru_cache(maxsize=1)
+def default_detector() -> LanguageDetector:
+    """One detector with the default settings, for a language guess outside the detect stage."""
+    return LanguageDetector(DetectConfig())
 
 
 def build_detector(config: DetectConfig) -> LanguageDetector:

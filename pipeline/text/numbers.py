@@ -8,15 +8,14 @@ the price of misreading the rare decimal with three places ("3,141"). English nu
 ("thirty-five") count as matches, never as claims: translators spell out small numbers, and "one of
 the actors" is no figure to check.
 
-This is the one parser of amounts and dates: the check stage compares mentions (`find_mentions`),
-grouping and the digest's facts compare amounts (`amount_mentions`; grouping takes dates along, in
-`dates_and_amounts`), and ingest reads a byline's date (`parse_date`).
+This is the one parser of amounts and dates in article text: the check stage compares mentions
+(`find_mentions`), grouping and the digest's facts compare amounts (`amount_mentions`; grouping takes dates
+along, in `dates_and_amounts`). A byline's date of publication is read by dateparser (text/metadata).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date as Date
 from decimal import Decimal
 from typing import Iterable
 
@@ -132,17 +131,6 @@ def dates_and_amounts(text: str) -> tuple[list[Mention], list[Amount]]:
 def extract_amounts(text: str) -> list[str]:
     """"300.000", "300,000", "$300k" and "300mila" all give "num:300000"; "87 %" gives "pct:87"."""
     return [amount.token for amount in amount_mentions(text)]
-
-
-def parse_date(text: str) -> str:
-    """The first complete calendar date in `text` as ISO `YYYY-MM-DD`; "" when there is none."""
-    for mention in _take_dates(text)[0]:
-        if "?" not in mention.value:
-            try:
-                return Date.fromisoformat(mention.value).isoformat()
-            except ValueError:  # 31.02.2023
-                continue
-    return ""
 
 
 def missing_mentions(claims: Iterable[Mention], *texts: str) -> list[Mention]:
