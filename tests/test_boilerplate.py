@@ -59,6 +59,7 @@ def test_hard_wrapped_lines_are_joined_but_not_menu_items_nor_html_paragraphs() 
         "Der Gemeinderat hat am Dienstagabend beschlossen, die alte Schule umzubauen.", "Zweiter Satz."
     ]
     assert article_lines("Startseite\nPolitik\n\n  Sport  ", "txt") == ["Startseite", "Politik", "Sport"]
+    assert article_lines("\ufeffSchule wird Bürgerhaus | Zeitung\n\nText.", "txt")[0] == "Schule wird Bürgerhaus | Zeitung"
     # trafilatura puts each paragraph of the HTML on a line of its own.
     assert article_lines("LESEN SIE AUCH: eine Überschrift ohne Punkt am Ende\nEin Satz.", "html") == [
         "LESEN SIE AUCH: eine Überschrift ohne Punkt am Ende", "Ein Satz."

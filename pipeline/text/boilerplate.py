@@ -28,6 +28,8 @@ _PROSE_END = re.compile(r"[.!?…][\"'“”‘’»«)\]]*$")
 # name may follow the full stop: "… after an upset election victory. (Reuters)".
 _LINE_END = re.compile(r"[.!?…:;][\"'“”‘’»«)\]]*(?:\s?\([^()]{1,40}\))?$")
 _WRAPPED_MIN_CHARS = 40
+# A page saved with a byte order mark starts with it: the first line is the <title>, not an empty line.
+_BYTE_ORDER_MARK = "\ufeff"
 _WORD_MARKS = "\"'“”‘’»«()[],.;:!?…"
 _HEADLINE_MAX_CHARS = 120
 # jusText's stoplists hold a language's most frequent words ("zuvor", "centro"); the short ones are its
@@ -73,7 +75,7 @@ def _split(text: str, rejoin: bool) -> list[str]:
     language = page_language(raw_lines) if rejoin else None
     stopwords = _stoplists()[language] if language else frozenset()
     for raw_line in raw_lines:
-        line = " ".join(unicodedata.normalize("NFC", raw_line).split())
+        line = " ".join(unicodedata.normalize("NFC", raw_line).replace(_BYTE_ORDER_MARK, "").split())
         if not line:
             after_blank = True
             continue
@@ -246,9 +248,12 @@ def _article_runs(scores: Sequence[float], other_share: float) -> list[tuple[int
 
 
 def _drop_non_prose_runs(lines: Sequence[str], keep: list[bool], settings: MainTextSettings) -> None:
-    # A line leading into a list or a quote ("Massime da seguire nei contatti con il personale:") ends a
-    # sentence of the article: a list under it is not a menu.
-    prose = [is_prose(line, settings.prose_min_chars) or line.endswith(":") and len(line) >= settings.prose_min_chars for line in lines]
+    # A sentence leading into a list or a quote ("Massime da seguire nei contatti con il personale:") is
+    # the article's: a list under it is not a menu (a label such as "Mehr zum Thema:" is shorter).
+    prose = [
+        is_prose(line, settings.prose_min_chars) or line.endswith(":") and len(line.split()) >= settings.sentence_min_words
+        for line in lines
+    ]
     index = 0
     while index < len(lines):
         if not keep[index] or prose[index]:

@@ -123,5 +123,5 @@ def matches(line: str, patterns: list[re.Pattern[str]]) -> bool:
 
 
 def _label_pattern(labels: list[str], rest: str) -> re.Pattern[str]:
-    forms = sorted({form for label in labels for form in (label, label.upper())}, key=len, reverse=True)
+    forms = sorted({form for label in labels for form in (label, label.upper())}, key=lambda form: (-len(form), form))
     return re.compile(f"(?:{'|'.join(re.escape(form) for form in forms)}){rest}")
