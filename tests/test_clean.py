@@ -242,3 +242,20 @@ def test_a_notice_repeated_in_articles_of_one_site_goes_but_stays_in_a_single_ar
     (tmp_path / "1.txt").unlink()
     (tmp_path / "2.txt").unlink()
     assert notice in clean(ingest(tmp_path, IngestConfig()), CleanConfig())["text"][0]
+
+
+# General labels of each language belong to the same rule classes: a section label, a share button, a
+# newsletter call, a copyright line, a teaser (Italian as well covered as German).
+GENERAL_LABELS = {
+    "de": ["Lesen Sie auch", "Teilen", "Newsletter abonnieren", "Alle Rechte vorbehalten", "Lesen Sie auch: Neues Hallenbad öffnet im Herbst"],
+    "en": ["Related stories", "Share", "Sign up for our newsletter", "All rights reserved", "Read more: New pool opens in autumn"],
+    "fr": ["Lire aussi", "Partager", "S'inscrire à la newsletter", "Tous droits réservés", "Lire aussi : La piscine ouvre à l'automne"],
+    "es": ["Noticias relacionadas", "Compartir", "Suscríbete a nuestro newsletter", "Todos los derechos reservados", "Lea más: La piscina abre en otoño"],
+    "it": ["Leggi anche", "Condividi", "Iscriviti alla newsletter", "Tutti i diritti riservati", "Leggi anche: La piscina apre in autunno"],
+}
+
+
+@pytest.mark.parametrize(("language", "line"), [(language, line) for language, lines in GENERAL_LABELS.items() for line in lines])
+def test_general_labels_of_every_language_go(language: str, line: str) -> None:
+    page = _page(REPORT[0], line, REPORT[1])
+    assert clean_article(page, "txt", load_rules(DEFAULT_RULES_PATH)).text.split("\n\n") == list(REPORT)
