@@ -247,27 +247,31 @@ def models_default(ctx: typer.Context, config: ConfigOption = None, sets: SetOpt
 
 @models_app.command(name="list", context_settings=EXTRA_ARGS)
 def list_models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption = []) -> None:
-    """List the configured models, where each one resolves, and how to get it onto an offline machine."""
+    """List the configured models, where each one resolves, the backend that will run it (and whether its
+    CTranslate2 conversion is cached), and how to get a missing one onto an offline machine."""
     from pipeline.models.location import locate_model
+    from pipeline.models.pool import describe_backend
 
     try:
         settings = _load(ctx, config, sets)
     except PipelineError as error:
         _fail(error)
     table = Table()
-    for column in ("config key", "model", "found in", "revision / fix"):
+    for column in ("config key", "model", "found in", "revision / fix", "backend", "converted"):
         table.add_column(column, overflow="fold")
     missing = False
     for key, (ref, revision) in configured_models(settings).items():
         try:
             location = locate_model(ref, revision, key, download=False)
-            table.add_row(key, ref, f"{location.source}: {location.path}", location.revision)
+            table.add_row(key, ref, f"{location.source}: {location.path}", location.revision,
+                          *describe_backend(settings, key, location))
         except ModelFolderError as error:
             missing = True
-            table.add_row(key, ref, "[red]missing[/]", error.detail)
+            table.add_row(key, ref, "[red]missing[/]", error.detail, "", "")
         except PipelineError:
             missing = True
-            table.add_row(key, ref, "[red]missing[/]", f"hf download {ref}" + (f" --revision {revision}" if revision else ""))
+            fix = f"hf download {ref}" + (f" --revision {revision}" if revision else "")
+            table.add_row(key, ref, "[red]missing[/]", fix, "", "")
     Console().print(table)
     if missing:
         console.print(

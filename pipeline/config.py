@@ -35,7 +35,7 @@ class RuntimeConfig(Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = Field(0, ge=0)  # 0: one per core
     progress: bool = True
-    checkpoint_articles: int = Field(16, ge=1)  # results are committed to the cache after this many articles
+    checkpoint_articles: int = Field(64, ge=1)  # results are committed to the cache after this many articles
     max_failed_articles: int = Field(0, ge=0)  # more failed articles than this: exit code 3 (the digest is written)
 
 
@@ -70,24 +70,26 @@ class TranslateConfig(Section):
         "it": "Helsinki-NLP/opus-mt-it-en",
     }
     revision: str | None = None
-    backend: str = "transformers"  # transformers | ctranslate2
+    backend: str = "auto"  # auto (ctranslate2 when installed) | transformers | ctranslate2
     ct2_compute_type: ComputeType = "auto"  # used by the ctranslate2 backend only
     chunk_tokens: int = Field(64, ge=1)  # pack sentences up to this; the model's own limit is never exceeded
     max_batch_tokens: int = Field(4096, ge=16)  # padded input tokens x beams per generate() call
-    num_beams: int = Field(4, ge=1)
+    num_beams: int = Field(1, ge=1)
     max_output_ratio: float = Field(2.0, gt=0)  # output budget per chunk: ratio x input tokens + 8
 
 
 class SummarizeConfig(Section):
     model: str = "sshleifer/distilbart-cnn-12-6"
     revision: str | None = None
-    backend: str = "transformers"  # transformers | ctranslate2
+    backend: str = "auto"  # auto (ctranslate2 when installed) | transformers | ctranslate2
     ct2_compute_type: ComputeType = "auto"  # used by the ctranslate2 backend only
-    chunk_tokens: int = Field(1000, ge=4)  # longer inputs are summarized chunk by chunk, then once more
+    input: Literal["lead", "whole"] = "lead"  # lead: title + first lead_tokens; whole: every chunk, in rounds
+    lead_tokens: int = Field(256, ge=4)  # the lead policy's input, never past the model's limit
+    chunk_tokens: int = Field(1000, ge=4)  # whole: longer inputs are summarized chunk by chunk, then once more
     max_batch_tokens: int = Field(2048, ge=16)  # padded input tokens x beams; the run's memory peak
     min_summary_tokens: int = Field(30, ge=0)
     max_summary_tokens: int = Field(142, ge=2)
-    num_beams: int = Field(4, ge=1)
+    num_beams: int = Field(1, ge=1)
 
     @model_validator(mode="after")
     def _rounds_must_shrink(self) -> "SummarizeConfig":

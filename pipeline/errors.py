@@ -60,6 +60,18 @@ class ModelFolderError(ModelNotFoundError):
         )
 
 
+class ConversionError(PipelineError):
+    """A model CTranslate2 cannot convert: backend auto then runs it on transformers instead."""
+
+    def __init__(self, model_ref: str, detail: str):
+        self.model_ref = model_ref
+        first_line = detail.splitlines()[0] if detail else ""
+        super().__init__(
+            f"cannot convert {model_ref} to CTranslate2 ({first_line}). Fix: set the backend of its config "
+            "section to transformers (or auto, which falls back to it)"
+        )
+
+
 class ArticleError(PipelineError):
     """A problem with one article: recorded against it, the rest of the batch goes on."""
 

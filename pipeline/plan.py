@@ -21,6 +21,7 @@ from pipeline.stages import detect as detect_stage
 from pipeline.stages import summarize as summarize_stage
 from pipeline.stages import translate as translate_stage
 from pipeline.store.cache import fingerprint_of
+from pipeline.text.language import build_detector
 
 Apply = Callable[[Dataset, PipelineConfig, ModelPool], Dataset]
 
@@ -54,7 +55,9 @@ ARTICLE_STAGES: tuple[ArticleStage, ...] = (
         version=detect_stage.VERSION,
         reads=("title", "text"),
         writes=("language", "language_confidence", "status", "problem"),
-        apply=lambda table, config, models: detect_stage.detect(table, config.detect),
+        apply=lambda table, config, models: detect_stage.detect(
+            table, config.detect, models.keep("language identifier", lambda: build_detector(config.detect))
+        ),
     ),
     ArticleStage(
         "translate",
@@ -69,7 +72,7 @@ ARTICLE_STAGES: tuple[ArticleStage, ...] = (
     ArticleStage(
         "summarize",
         version=summarize_stage.VERSION,
-        reads=("text_en",),
+        reads=("title_en", "text_en"),
         writes=("summary", "status", "problem"),
         apply=lambda table, config, models: summarize_stage.summarize(table, config.summarize, models),
         backend="summarize",

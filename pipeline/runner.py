@@ -25,7 +25,7 @@ from pipeline.engines.base import Engine
 from pipeline.engines.local import LocalEngine
 from pipeline.errors import EmptyCorpusError, RunLockedError
 from pipeline.models.location import ModelLocation, locate_model, pick_device
-from pipeline.models.pool import open_pool
+from pipeline.models.pool import open_pool, resolve_backend
 from pipeline.plan import ARTICLE_STAGES, STAGE_NAMES, ArticleStage, upstream_versions
 from pipeline.records import STATUS_OK
 from pipeline.stages.ingest import ingest
@@ -61,6 +61,8 @@ def locate_all_models(config: PipelineConfig, stages: tuple[str, ...]) -> dict[s
 
 def _fingerprint(stage: ArticleStage, config: PipelineConfig, locations: dict[str, ModelLocation]) -> str:
     section = getattr(config, stage.name).model_dump(mode="json")
+    if "backend" in section:  # the backend that will run, so that installing ctranslate2 recomputes
+        section["backend"] = resolve_backend(section["backend"])
     revisions = {key: loc.revision for key, loc in locations.items() if key.startswith(f"{stage.name}.")}
     return fingerprint_of(
         {"versions": upstream_versions(stage), "config": section, "models": revisions, "extra": stage.extra_fingerprint(config)}

@@ -24,7 +24,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def tiny_config_file(tmp_path: Path, tiny_models: dict[str, Path]) -> Path:
-    """A pipeline config in tmp_path that runs on a private copy of the corpus with the tiny models."""
+    """A pipeline config in tmp_path that runs on a private copy of the corpus with the tiny models, on the
+    transformers backend: the reference the CTranslate2 tests compare with, and no conversion per test."""
     corpus = tmp_path / "corpus"
     # copyfile, not copy2: the repo's articles are read-only and tests may edit or add to the copy.
     shutil.copytree(CORPUS_DIR, corpus, copy_function=shutil.copyfile)
@@ -33,10 +34,12 @@ def tiny_config_file(tmp_path: Path, tiny_models: dict[str, Path]) -> Path:
         "runtime": {"device": "cpu", "progress": False},
         "translate": {
             "models": {"de": str(tiny_models["de"]), "it": str(tiny_models["it"])},
+            "backend": "transformers",
             "num_beams": 1,
         },
         "summarize": {
             "model": str(tiny_models["summarizer"]),
+            "backend": "transformers",
             "num_beams": 1,
             "max_summary_tokens": 24,
             "min_summary_tokens": 4,

@@ -90,3 +90,63 @@ def test_missing_ctranslate2_and_unknown_backend_fail_with_the_fix(
     pool = ModelPool(RuntimeConfig(device="cpu"), "ctranslate2", BackendOptions(convert_dir=tmp_path))
     with pytest.raises(PipelineError, match=r"pip install -e '\.\[ct2\]'"):
         pool.get(str(tiny_models["de"]), None, "translate.models.de", 1)
+
+
+def _models_listing(config_file: Path, *overrides: str) -> str:
+    args = ["models", "-c", str(config_file)] + [part for override in overrides for part in ("--set", override)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "1000"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_default_backend_converts_each_model_once_on_first_use_and_models_shows_it(tiny_config_file: Path) -> None:
+    auto = ("translate.backend=auto", "summarize.backend=auto")
+    before = _models_listing(tiny_config_file, *auto)
+    assert before.count("ctranslate2 int8") == 3 and before.count("not yet: on first use") == 3
+    _run(tiny_config_file, *auto)
+    ct2_dir = tiny_config_file.parent / "outputs" / "cache" / "ct2"
+    folders = sorted(path for path in ct2_dir.iterdir() if path.is_dir())
+    assert [folder.name.rsplit("@", 1)[1] for folder in folders] == ["int8"] * 3
+    written = [(folder / "model.bin").stat().st_mtime_ns for folder in folders]
+    _run(tiny_config_file, *auto, "summarize.max_summary_tokens=20")  # the summarizer runs again
+    assert [(folder / "model.bin").stat().st_mtime_ns for folder in folders] == written
+    after = _models_listing(tiny_config_file, *auto)
+    assert "not yet" not in after and all(str(folder) in after for folder in folders)
+
+
+def test_auto_runs_a_model_that_cannot_be_converted_on_transformers_with_one_warning(
+    tiny_models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import pipeline.models.ct2 as ct2_module
+
+    class BrokenConverter:
+        def convert(self, output_dir: str, **options: object) -> None:
+            raise NotImplementedError("no loader for this architecture")
+
+    monkeypatch.setattr(ct2_module, "_make_converter", lambda ctranslate2, path: BrokenConverter())
+    options = BackendOptions(convert_dir=tmp_path)
+    generator = ModelPool(RuntimeConfig(device="cpu"), "auto", options).get(str(tiny_models["de"]), None, "translate.models.de", 1)
+    assert isinstance(generator, TransformersGenerator)
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1 and "cannot convert" in warnings[0] and "running it on transformers" in warnings[0]
+    assert not any(path.is_dir() for path in tmp_path.iterdir())  # no half-written model left behind
+    with pytest.raises(PipelineError, match="cannot convert"):  # asked for by name: no silent fallback
+        ModelPool(RuntimeConfig(device="cpu"), "ctranslate2", options).get(str(tiny_models["de"]), None, "x", 1)
+
+
+def test_auto_is_transformers_without_ctranslate2_and_picks_float16_on_gpus_without_int8(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ctranslate2
+
+    from pipeline.models.ct2 import resolve_compute_type
+    from pipeline.models.pool import resolve_backend
+
+    assert resolve_backend("auto") == "ctranslate2"
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda device: {"float32", "float16", "int8_float16"})
+    assert resolve_compute_type("auto", "cuda") == "int8_float16"
+    monkeypatch.setattr(ctranslate2, "get_supported_compute_types", lambda device: {"float32", "float16"})
+    assert resolve_compute_type("auto", "cuda") == "float16"
+    assert resolve_compute_type("int8", "cuda") == "int8"
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)
+    assert resolve_backend("auto") == "transformers" and resolve_backend("ctranslate2") == "ctranslate2"

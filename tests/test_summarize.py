@@ -1,4 +1,5 @@
-"""The summarize stage's plumbing: long texts are summarized chunk by chunk, then once more."""
+"""The summarize stage's plumbing: by default from each article's lead, in one call per batch of articles;
+with `input: whole`, long texts are summarized chunk by chunk, then once more."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ import pytest
 from datasets import Dataset
 
 from pipeline.config import SummarizeConfig
-from pipeline.models.summarizer import summarize_texts
+from pipeline.models.summarizer import lead_of, summarize_texts
 from pipeline.stages.summarize import summarize
 from tests.fakes import EchoGenerator, FakePool, ShrinkingGenerator
 
@@ -72,14 +73,39 @@ def test_rows_not_ok_get_an_empty_summary_and_no_model_is_loaded() -> None:
     assert result[0]["summary"] == "" and pool.requested == []
 
 
-def test_stage_gives_each_ok_article_the_summary_of_its_own_text() -> None:
+@pytest.mark.parametrize(("policy", "expected"), [("whole", ["Alpha posts ", "", "Beta 0 "]), ("lead", ["Alpha job ", "", "Beta 0 "])])
+def test_stage_gives_each_ok_article_the_summary_of_its_own_text(policy: str, expected: list[str]) -> None:
     rows = [
-        {"id": "a", "status": "ok", "problem": "", "text_en": "Alpha posts a job. It pays well."},
-        {"id": "x", "status": "failed", "problem": "unreadable", "text_en": ""},
-        {"id": "b", "status": "ok", "problem": "", "text_en": _sentences(30).replace("Sentence", "Beta")},
+        {"id": "a", "status": "ok", "problem": "", "title_en": "Alpha job", "text_en": "Alpha posts a job. It pays well."},
+        {"id": "x", "status": "failed", "problem": "unreadable", "title_en": "", "text_en": ""},
+        {"id": "b", "status": "ok", "problem": "", "title_en": "", "text_en": _sentences(30).replace("Sentence", "Beta")},
     ]
-    result = summarize(Dataset.from_list(rows), CONFIG, FakePool(shrink=SerialGenerator(12))).to_list()
-    assert [re.sub(r"s\d+\.$", "", row["summary"]) for row in result] == ["Alpha posts ", "", "Beta 0 "]
+    config = CONFIG.model_copy(update={"input": policy})
+    result = summarize(Dataset.from_list(rows), config, FakePool(shrink=SerialGenerator(12))).to_list()
+    assert [re.sub(r"s\d+\.$", "", row["summary"]) for row in result] == expected
+
+
+def test_lead_policy_reads_title_and_first_sentences_of_every_article_in_one_call() -> None:
+    generator = EchoGenerator(max_input_tokens=50)
+    config = CONFIG.model_copy(update={"lead_tokens": 15})
+    rows = [
+        {"id": "a", "status": "ok", "problem": "", "title_en": "Strike ends", "text_en": _sentences(40)},
+        {"id": "b", "status": "ok", "problem": "", "title_en": "Short one.", "text_en": "Short one. It ends here."},
+    ]
+    result = summarize(Dataset.from_list(rows), config, FakePool(shrink=generator)).to_list()
+    assert generator.calls == [["Short one. It ends here.", "Strike ends Sentence 0 says what happened. Sentence 1 says"
+                                " what happened."]]
+    assert [row["summary"] for row in result] == [generator.calls[0][1], generator.calls[0][0]]
+
+
+def test_lead_never_passes_the_model_limit_nor_splits_more_of_the_text_than_it_reads() -> None:
+    generator = EchoGenerator(max_input_tokens=12)
+    text = "\n\n".join(_sentences(3).replace("Sentence ", f"P{p}-") for p in range(50))
+    assert lead_of("", text, generator, 512) == "P0-0 says what happened. P0-1 says what happened."
+    counted: list[str] = []
+    generator.count_tokens = lambda texts: counted.extend(texts) or [len(text.split()) for text in texts]
+    assert lead_of("A title", text, generator, 8) == "A title P0-0 says what happened."
+    assert all("P1-" not in piece for piece in counted)  # the second paragraph was never split nor counted
 
 
 def test_chunk_summaries_that_do_not_shrink_become_the_summary_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:

@@ -41,6 +41,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
+import wordfreq
 from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -102,6 +103,7 @@ def similarity_matrix(rows: Sequence[dict], config: MergeConfig) -> np.ndarray:
     combined = np.where(np.outer(usable, usable), english, linked_by_anchors)
     combined = combined * within_window([field_text(row.get("date")) for row in rows], config.date_window_days)
     np.fill_diagonal(combined, 1.0)
+    _release_word_frequencies()
     return np.clip(combined, 0.0, 1.0)
 
 
@@ -242,6 +244,14 @@ def _cosine(matrix: sparse.spmatrix) -> np.ndarray:
     norms[norms == 0] = 1.0
     unit = sparse.diags(1.0 / norms) @ matrix
     return (unit @ unit.T).toarray()
+
+
+def _release_word_frequencies() -> None:
+    """wordfreq keeps every table it has read: 250 MB for the seven languages, which the merge stage would
+    otherwise still hold while it loads the summarizer for the story summaries, the run's memory peak.
+    The values looked up stay in the caches below."""
+    wordfreq.get_frequency_dict.cache_clear()
+    wordfreq.get_frequency_list.cache_clear()
 
 
 @lru_cache(maxsize=200_000)

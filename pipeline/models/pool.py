@@ -1,14 +1,16 @@
-"""The models a stage uses, loaded once on first use and freed when the stage is done."""
+"""The models a stage uses, loaded once on first use and freed when the stage is done, and the choice
+of the backend that runs them."""
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 
 from pipeline.config import PipelineConfig, RuntimeConfig
-from pipeline.errors import PipelineError
+from pipeline.errors import ConversionError, PipelineError
 from pipeline.models.generators import (
     BackendOptions,
     Seq2SeqGenerator,
@@ -31,23 +33,46 @@ def _load_ctranslate2(location: ModelLocation, device: str, num_beams: int, opti
     return CTranslate2Generator(location, device, num_beams, options)
 
 
+def _load_transformers(location: ModelLocation, device: str, num_beams: int, options: BackendOptions) -> Seq2SeqGenerator:
+    return TransformersGenerator(location, device, num_beams)
+
+
+def _load_ctranslate2_or_transformers(
+    location: ModelLocation, device: str, num_beams: int, options: BackendOptions
+) -> Seq2SeqGenerator:
+    """Backend auto: a model CTranslate2 cannot convert still runs, slower, rather than stop the night."""
+    try:
+        return _load_ctranslate2(location, device, num_beams, options)
+    except ConversionError as error:
+        log.warning("%s; running it on transformers", error)
+        return TransformersGenerator(location, device, num_beams)
+
+
 GeneratorFactory = Callable[[ModelLocation, str, int, BackendOptions], Seq2SeqGenerator]
-BACKENDS: dict[str, GeneratorFactory] = {
-    "transformers": lambda location, device, num_beams, options: TransformersGenerator(location, device, num_beams),
-    "ctranslate2": _load_ctranslate2,
-}
+BACKENDS: dict[str, GeneratorFactory] = {"transformers": _load_transformers, "ctranslate2": _load_ctranslate2}
+AUTO = "auto"
+
+
+def resolve_backend(name: str) -> str:
+    """`auto` is CTranslate2 where it is installed (several times faster on CPU), else transformers."""
+    if name != AUTO:
+        return name
+    return "ctranslate2" if importlib.util.find_spec("ctranslate2") else "transformers"
 
 
 class ModelPool:
     """Loads each model once, on first use, and frees them all when the stage is done."""
 
     def __init__(self, runtime: RuntimeConfig, backend: str = "transformers", options: BackendOptions | None = None):
-        if backend not in BACKENDS:
-            raise PipelineError(f"unknown backend '{backend}'. Fix: use one of {', '.join(sorted(BACKENDS))}")
+        if backend not in (*BACKENDS, AUTO):
+            raise PipelineError(f"unknown backend '{backend}'. Fix: use one of {', '.join(sorted((*BACKENDS, AUTO)))}")
         self.device = pick_device(runtime)
-        self.factory = BACKENDS[backend]
+        self.backend = resolve_backend(backend)
+        chose_ct2 = backend == AUTO and self.backend == "ctranslate2"
+        self.factory = _load_ctranslate2_or_transformers if chose_ct2 else BACKENDS[self.backend]
         self.options = options or BackendOptions()
         self.loaded: dict[tuple[str, str | None, int], Seq2SeqGenerator] = {}
+        self.kept: dict[str, Any] = {}
         configure_threads(runtime)
 
     def get(self, ref: str, revision: str | None, config_key: str, num_beams: int) -> Seq2SeqGenerator:
@@ -58,8 +83,17 @@ class ModelPool:
             self.loaded[key] = self.factory(location, self.device, num_beams, self.options)
         return self.loaded[key]
 
+    def keep(self, name: str, load: Callable[[], Any]) -> Any:
+        """Any other model a stage needs (the language identifier): loaded on first use, freed with the rest."""
+        if name not in self.kept:
+            self.kept[name] = load()
+        return self.kept[name]
+
     def close(self) -> None:
+        if not self.loaded and not self.kept:
+            return  # nothing to free, and a full collection took 0.5 s each at 50 articles
         self.loaded.clear()
+        self.kept.clear()
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -78,3 +112,16 @@ def open_pool(config: PipelineConfig, section: str | None) -> ModelPool:
     settings = getattr(config, section)
     options = BackendOptions(compute_type=settings.ct2_compute_type, convert_dir=config.cache_dir / "ct2")
     return ModelPool(config.runtime, settings.backend, options)
+
+
+def describe_backend(config: PipelineConfig, config_key: str, location: ModelLocation) -> tuple[str, str]:
+    """(the backend that will run the model, where its CTranslate2 conversion is or that it is still to come)."""
+    section = getattr(config, config_key.split(".")[0])
+    backend = resolve_backend(section.backend)
+    if backend != "ctranslate2":
+        return backend, "-"
+    from pipeline.models.ct2 import converted_folder, is_converted, resolve_compute_type
+
+    compute_type = resolve_compute_type(section.ct2_compute_type, pick_device(config.runtime))
+    folder = converted_folder(location, compute_type, config.cache_dir / "ct2")
+    return f"ctranslate2 {compute_type}", str(folder) if is_converted(folder) else "not yet: on first use"

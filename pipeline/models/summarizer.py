@@ -1,5 +1,5 @@
-"""Summaries of any length of text: chunks at sentence boundaries, summarized in rounds until one
-chunk holds them, so no part of a long text is ignored.
+"""Summaries of articles: from their lead (the title and first sentences, one model window, one call), or
+from the whole text, in chunks at sentence boundaries summarized in rounds until one chunk holds them.
 """
 from __future__ import annotations
 
@@ -14,6 +14,42 @@ from pipeline.text.sentences import split_paragraphs, split_sentences
 
 log = logging.getLogger(__name__)
 SUMMARY_LANGUAGE = "en"
+
+
+def summarize_articles(
+    titles: list[str], texts: list[str], generator: Seq2SeqGenerator, config: SummarizeConfig, progress: bool = False
+) -> list[str]:
+    """One summary per article, read as `summarize.input` says; all articles of a call are batched together."""
+    if config.input == "whole":
+        return summarize_texts(texts, generator, config, progress)
+    leads = [lead_of(title, text, generator, config.lead_tokens) for title, text in zip(titles, texts)]
+    with tqdm(total=len(leads), desc="summarize", unit="article", disable=not progress) as bar:
+        summaries = generate_batched(
+            generator,
+            leads,
+            config.max_batch_tokens,
+            max_new_tokens=lambda _: config.max_summary_tokens,
+            min_new_tokens=config.min_summary_tokens,
+            progress=bar.update,
+        )
+    return [summary.strip() for summary in summaries]
+
+
+def lead_of(title: str, text: str, generator: Seq2SeqGenerator, lead_tokens: int) -> str:
+    """The title and the text's first sentences, up to `lead_tokens` and never past the model's limit.
+    Sentences are split only as far as the lead reaches: pysbd is the slow part of reading a long text."""
+    sentences: list[str] = []
+    tokens = 0
+    # A title the cleaner took from the first sentence is in the text already.
+    heading = [title] if title and not text.startswith(title) else []
+    for found in (heading, *(split_sentences(p, SUMMARY_LANGUAGE) for p in split_paragraphs(text))):
+        if tokens > lead_tokens:
+            break
+        if found:  # a tokenizer given no text at all raises
+            sentences += found
+            tokens += sum(generator.count_tokens(found)) + len(found)
+    chunks = pack_sentences(sentences, generator, lead_tokens)
+    return chunks[0] if chunks else ""
 
 
 def summarize_texts(

@@ -1,6 +1,7 @@
-"""summarize: an abstractive English summary of every article. A text longer than the model reads at once
-is cut into chunks at sentence boundaries, each chunk is summarized, and the joined chunk summaries are
-summarized again, round after round, until one chunk holds them: no part of a long article is ignored.
+"""summarize: an abstractive English summary of every article, from its lead (title and first sentences up
+to `summarize.lead_tokens`: news puts what matters first, and the default summarizer was trained on
+leads) or, with `summarize.input: whole`, from the whole text: cut into chunks at sentence boundaries, each
+chunk summarized, and the joined chunk summaries summarized again until one chunk holds them.
 """
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from datasets import Dataset
 
 from pipeline.config import SummarizeConfig
 from pipeline.models.pool import ModelPool
-from pipeline.models.summarizer import summarize_texts
+from pipeline.models.summarizer import summarize_articles
 from pipeline.records import STATUS_OK
 
 # Part of this stage's cache key: raise it when its output for the same input changes.
-VERSION = 1
+VERSION = 2
 
 log = logging.getLogger(__name__)
 
 
 def summarize(articles: Dataset, config: SummarizeConfig, models: ModelPool, progress: bool = False) -> Dataset:
-    """Add `summary`, written from `text_en`, for every row whose status is ok."""
+    """Add `summary`, written from `title_en` and `text_en`, for every row whose status is ok."""
     return articles.map(
         _summarize_columns,
         batched=True,
@@ -43,10 +44,8 @@ def _summarize_columns(
     if not rows:
         return columns
     generator = models.get(config.model, config.revision, "summarize.model", config.num_beams)
-    summaries = summarize_texts([columns["text_en"][row] for row in rows], generator, config, progress)
+    titles = [columns["title_en"][row] for row in rows]
+    summaries = summarize_articles(titles, [columns["text_en"][row] for row in rows], generator, config, progress)
     for row, summary in zip(rows, summaries):
         columns["summary"][row] = summary
     return columns
-
-
-
