@@ -257,22 +257,25 @@ def list_models(ctx: typer.Context, config: ConfigOption = None, sets: SetOption
     except PipelineError as error:
         _fail(error)
     table = Table()
-    for column in ("config key", "model", "found in", "revision / fix", "backend", "converted"):
+    for column in ("config key", "model", "found in", "revision / fix"):
         table.add_column(column, overflow="fold")
+    backends = Table()
+    for column in ("config key", "runs on"):
+        backends.add_column(column, overflow="fold")
     missing = False
     for key, (ref, revision) in configured_models(settings).items():
         try:
             location = locate_model(ref, revision, key, download=False)
-            table.add_row(key, ref, f"{location.source}: {location.path}", location.revision,
-                          *describe_backend(settings, key, location))
+            table.add_row(key, ref, f"{location.source}: {location.path}", location.revision)
+            backends.add_row(key, describe_backend(settings, key, location))
         except ModelFolderError as error:
             missing = True
-            table.add_row(key, ref, "[red]missing[/]", error.detail, "", "")
+            table.add_row(key, ref, "[red]missing[/]", error.detail)
         except PipelineError:
             missing = True
-            fix = f"hf download {ref}" + (f" --revision {revision}" if revision else "")
-            table.add_row(key, ref, "[red]missing[/]", fix, "", "")
+            table.add_row(key, ref, "[red]missing[/]", f"hf download {ref}" + (f" --revision {revision}" if revision else ""))
     Console().print(table)
+    Console().print(backends)
     if missing:
         console.print(
             "Missing models: download them on a machine with internet (`hf download MODEL`), copy "

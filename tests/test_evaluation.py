@@ -140,13 +140,13 @@ def test_eval_summarize_scores_each_lines_summary_against_its_own_reference(
     records = [json.loads(line) for line in lines]
     fed: list[str] = []
 
-    def summarize_as_the_references(articles: list[str], *_: object, **__: object) -> list[str]:
+    def summarize_as_the_references(titles: list[str], articles: list[str], *_: object, **__: object) -> list[str]:
         # A summarizer that writes the reference of each article it is given, so only misalignment lowers ROUGE.
         fed.extend(articles)
         by_article = {record["article"]: record["summary"] for record in records}
         return [by_article[article] for article in articles]
 
-    monkeypatch.setattr(evaluation, "summarize_texts", summarize_as_the_references)
+    monkeypatch.setattr(evaluation, "summarize_articles", summarize_as_the_references)
     out = tmp_path / "rouge.json"
     result = runner.invoke(app, ["eval", "summarize", str(pairs), "--json", str(out), "-c", str(tiny_config_file)],
                            catch_exceptions=False)

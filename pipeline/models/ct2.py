@@ -38,7 +38,8 @@ def require_ctranslate2() -> ModuleType:
     except ImportError:
         raise PipelineError(
             "backend 'ctranslate2' needs the ctranslate2 package, which is not installed. "
-            "Fix: pip install -e '.[ct2]', or set translate.backend / summarize.backend to transformers"
+            "Fix: pip install 'ctranslate2>=4.4,<5' (no wheel for this platform: build it from source), or set "
+            "translate.backend / summarize.backend to auto or transformers"
         ) from None
     return ctranslate2
 

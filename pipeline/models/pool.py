@@ -114,14 +114,14 @@ def open_pool(config: PipelineConfig, section: str | None) -> ModelPool:
     return ModelPool(config.runtime, settings.backend, options)
 
 
-def describe_backend(config: PipelineConfig, config_key: str, location: ModelLocation) -> tuple[str, str]:
-    """(the backend that will run the model, where its CTranslate2 conversion is or that it is still to come)."""
+def describe_backend(config: PipelineConfig, config_key: str, location: ModelLocation) -> str:
+    """The backend that will run the model and, for CTranslate2, whether its conversion is cached."""
     section = getattr(config, config_key.split(".")[0])
     backend = resolve_backend(section.backend)
     if backend != "ctranslate2":
-        return backend, "-"
+        return backend
     from pipeline.models.ct2 import converted_folder, is_converted, resolve_compute_type
 
     compute_type = resolve_compute_type(section.ct2_compute_type, pick_device(config.runtime))
     folder = converted_folder(location, compute_type, config.cache_dir / "ct2")
-    return f"ctranslate2 {compute_type}", str(folder) if is_converted(folder) else "not yet: on first use"
+    return f"ctranslate2 {compute_type}, " + ("converted" if is_converted(folder) else "converts on first use")
