@@ -101,3 +101,18 @@ def test_share_buttons_and_menus_are_never_the_headline(language: str) -> None:
     article_start = lines.index(parts["sentences"][0])
     assert lines[find_headline(lines, article_start, 150)] == parts["headline"]
     assert find_headline([*parts["menu"], *parts["share"], *parts["sentences"]], article_start - 1, 150) is None
+
+
+@pytest.mark.parametrize("language", sorted(PAGES))
+def test_the_standfirst_under_the_headline_stays(language: str) -> None:
+    # The summary under the headline, often without a full stop, then a byline, a date and buttons above
+    # the text: with them it makes a run of lines that do not end like sentences, as a menu does.
+    parts = PAGES[language]
+    standfirst = parts["sentences"][0].rstrip(".")
+    byline = ["Anna Muster", "Redaktion Stadt", "12:30", "3 Kommentare"]
+    lines = [f"{parts['headline']} | Zeitung", *parts["menu"], parts["headline"], standfirst, *byline,
+             *parts["sentences"][1:], *parts["footer"]]
+    article = clean_article("\n\n".join(lines), "txt", load_rules(DEFAULT_RULES_PATH))
+    assert article.title == parts["headline"]
+    paragraphs = article.text.split("\n\n")
+    assert paragraphs[0] == standfirst and set(parts["sentences"][1:]) <= set(paragraphs)
