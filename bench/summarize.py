@@ -41,8 +41,9 @@ def run_stage(name: str, texts: list[str], args: argparse.Namespace, backend: st
         max_summary_tokens=args.summary_tokens,
         min_summary_tokens=args.summary_tokens,
         max_batch_tokens=args.batch_tokens,
+        input=args.input,
     )
-    rows = [{"id": str(i), "status": "ok", "problem": "", "text_en": text} for i, text in enumerate(texts)]
+    rows = [{"id": str(i), "status": "ok", "problem": "", "title_en": "", "text_en": text} for i, text in enumerate(texts)]
     return time_stage(name, lambda pool: summarize(Dataset.from_list(rows), config, pool), texts, args, backend, beams)
 
 
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--compute-type", default="int8")
     parser.add_argument("--summary-tokens", type=int, default=SummarizeConfig().max_summary_tokens)
     parser.add_argument("--batch-tokens", type=int, default=SummarizeConfig().max_batch_tokens)
+    parser.add_argument("--input", choices=["lead", "whole"], default=SummarizeConfig().input, help="summarize.input")
     args = parser.parse_args()
     quiet(args.threads)
     args.model = args.model or bench_models()["summarizer"]
