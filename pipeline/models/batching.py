@@ -71,6 +71,13 @@ def join_document(paragraphs: Iterable[Iterable[str]]) -> str:
     return "\n\n".join(" ".join(chunk.strip() for chunk in chunks) for chunks in paragraphs)
 
 
+def length_bucket(tokens: int) -> int:
+    """The smallest length of a fixed ladder at or above `tokens`: multiples of 8 up to 64, then four steps
+    per doubling (80, 96, 112, 128, 160, ...). It depends on the text alone, never on the rest of the corpus."""
+    step = max(8, 1 << max(tokens.bit_length() - 3, 0))
+    return -(-tokens // step) * step
+
+
 def generate_batched(
     generator: Seq2SeqGenerator,
     texts: Sequence[str],
@@ -81,19 +88,25 @@ def generate_batched(
 ) -> list[str]:
     """Generate for every text, in batches of similar length bounded by `max_batch_tokens` of padded
     input counted once per beam, and return the outputs in the order of `texts`. `max_new_tokens` maps
-    input length to the output budget, so a batch of short sentences does not pay for the longest article."""
+    input length to the output budget, so a batch of short sentences does not pay for the longest article.
+
+    A text's output must not depend on what else the corpus holds (an editor re-running a night after a
+    run of other articles must get the same digest): so a text's budget is that of its `length_bucket`,
+    never the longest batch-mate's, and a batch holds texts of one budget. (Padding to the longest of the
+    batch does not change an output: the attention mask hides it; tests/test_batching.py checks the whole.)"""
     # Beam search decodes num_beams hypotheses per input: memory and the speed sweet spot (measured with
     # bench/translate.py) scale with inputs x beams, not inputs.
     budget = max_batch_tokens // generator.num_beams
     counts = generator.count_tokens(list(texts))
+    budgets = [max_new_tokens(length_bucket(count)) for count in counts]
     order = sorted((index for index, text in enumerate(texts) if text.strip()), key=lambda index: counts[index])
     outputs = [""] * len(texts)
     batch: list[int] = []
 
     def flush() -> None:
-        longest = max(counts[index] for index in batch)
         results = generator.generate(
-            [texts[index] for index in batch], max_new_tokens=max_new_tokens(longest), min_new_tokens=min_new_tokens
+            [texts[index] for index in batch], max_new_tokens=budgets[batch[0]],
+            min_new_tokens=min_new_tokens,
         )
         for index, result in zip(batch, results):
             outputs[index] = result
@@ -103,7 +116,7 @@ def generate_batched(
 
     for index in order:
         # Sorted ascending, so the newcomer is the longest: the padded batch is (size + 1) x its length.
-        if batch and (len(batch) + 1) * (counts[index] + 2) > budget:
+        if batch and (budgets[index] != budgets[batch[0]] or (len(batch) + 1) * (counts[index] + 2) > budget):
             flush()
         batch.append(index)
     if batch:

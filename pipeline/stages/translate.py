@@ -26,7 +26,7 @@ from pipeline.records import STATUS_OK, STATUS_SKIPPED
 from pipeline.text.quality import translation_problem, untranslated_note
 
 # Part of this stage's cache key: raise it when its output for the same input changes.
-VERSION = 1
+VERSION = 2
 
 log = logging.getLogger(__name__)
 
