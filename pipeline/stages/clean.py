@@ -25,7 +25,7 @@ from pipeline.text.metadata import extract_metadata
 from pipeline.text.sentences import split_sentences
 
 # Part of this stage's cache key: raise it when its output for the same input changes.
-VERSION = 5
+VERSION = 6
 
 log = logging.getLogger(__name__)
 
