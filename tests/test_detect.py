@@ -182,3 +182,22 @@ def test_a_page_in_a_language_without_a_stoplist_reaches_detect_and_is_skipped_a
 
     assert row["status"] == STATUS_SKIPPED
     assert row["problem"] == "language not supported (zh): not one of detect.languages"
+
+
+def test_a_run_loads_py3langid_once_for_all_its_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from py3langid.langid import LanguageIdentifier
+
+    from pipeline.engines.local import LocalEngine
+    from pipeline.plan import ARTICLE_STAGES
+
+    loads = []
+    original = LanguageIdentifier.from_model_file.__func__
+    monkeypatch.setattr(LanguageIdentifier, "from_model_file",
+                        classmethod(lambda cls, *args, **kwargs: loads.append(1) or original(cls, *args, **kwargs)))
+    stage = next(stage for stage in ARTICLE_STAGES if stage.name == "detect")
+    config = PipelineConfig.model_validate({"runtime": {"device": "cpu", "checkpoint_articles": 1}})
+    rows = make_articles(["Die Bauern protestieren in Berlin gegen die neuen Regeln.",
+                          "The farmers protest in Berlin against the new rules."]).to_list()
+    outcomes = list(LocalEngine().map_stage(stage, config, rows))
+    assert [row["language"] for outcome in outcomes for row in outcome.rows] == ["de", "en"]
+    assert len(outcomes) == 2 and len(loads) == 1
