@@ -140,7 +140,8 @@ def anchor_similarity(rows: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
     for document, language in zip(documents, languages):
         for anchor in document:
             seen_in.setdefault(anchor, set()).add(language)
-    weights, vocabulary = weighted_terms([Counter(document) for document in documents], anchor_weight)
+    counts = [Counter(document) for document in documents]
+    weights, vocabulary = weighted_terms(counts, anchor_weight)
     cells = [(row, vocabulary[anchor]) for row, (document, language) in enumerate(zip(documents, languages))
              for anchor in document if seen_in[anchor] - {language}]
     cell_rows, cell_columns = zip(*cells) if cells else ((), ())
@@ -148,7 +149,7 @@ def anchor_similarity(rows: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
     full = _cosine(weights)
     across = np.sqrt(full * _cosine(weights.multiply(portable)))
     similarity = np.where(np.equal.outer(languages, languages), full, across)
-    rarity, _ = weighted_terms([Counter(document) for document in documents], anchor_weight, idf=False)
+    rarity, _ = weighted_terms(counts, anchor_weight, idf=False)
     return similarity, ((rarity > 0).astype(float) @ rarity.T).toarray()
 
 
