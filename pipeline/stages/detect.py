@@ -62,10 +62,11 @@ def _detect_batch(
         found = detect_language(title_and_text(batch["title"][index], batch["text"][index]), detector)
         languages.append(found.language)
         confidences.append(found.confidence)
-        if found.confidence < detector.min_confidence or found.language == UNDETERMINED:
+        uncertain = found.confidence < detector.min_confidence
+        if uncertain or found.language == UNDETERMINED:
             statuses[index] = STATUS_SKIPPED
             problems[index] = (
-                _undetermined_problem(found) if found.confidence < detector.min_confidence
+                _undetermined_problem(found) if uncertain
                 else f"language not supported ({found.best_guess}): not one of detect.languages"
             )
             logger.debug("detect: %s skipped: %s", batch["id"][index], problems[index])
