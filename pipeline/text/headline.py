@@ -7,8 +7,8 @@ and the <title> does not contain them. So the headline is the heading-like line 
 first sentence that the page's first line contains, the one nearest the article if several do; without
 such a line, the first line itself when it reads as a headline (a <title> without its site's name), else
 the heading-like line with enough words for a headline (more than a button's) that most lines of the page
-contain, the first on a tie (a second one further down is a subheading). Between the headline and the article's main block, a line that reads as a sentence is the
-standfirst and belongs to the article.
+contain, the first on a tie (a second one further down is a subheading). Between the headline and the
+article's main block, a line that reads as a sentence is the standfirst and belongs to the article.
 """
 from __future__ import annotations
 
