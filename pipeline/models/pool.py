@@ -45,7 +45,7 @@ def _load_ctranslate2_or_transformers(
         return _load_ctranslate2(location, device, num_beams, options)
     except ConversionError as error:
         log.warning("%s; running it on transformers", error)
-        return TransformersGenerator(location, device, num_beams)
+        return _load_transformers(location, device, num_beams, options)
 
 
 GeneratorFactory = Callable[[ModelLocation, str, int, BackendOptions], Seq2SeqGenerator]
