@@ -18,7 +18,7 @@ from typing import Any, Callable
 import torch
 
 from pipeline.config import RuntimeConfig
-from pipeline.models.generators import BackendOptions, Seq2SeqGenerator
+from pipeline.models.generators import BackendOptions, OneBatchAtATime, Seq2SeqGenerator
 from pipeline.models.pool import ModelPool
 from tests.tiny_models import build_demo_models
 
@@ -84,7 +84,7 @@ def print_table(results: list[Result], baseline: str) -> None:
         print(f"| {r.name} | {r.seconds:.1f} | {aps:.3f} | {tps:.0f} | {ops:.0f} | {read} | " + " | ".join(ratios) + " |")
 
 
-class ForcedLengthGenerator:
+class ForcedLengthGenerator(OneBatchAtATime):
     """Wraps a generator so every output is exactly its budget long, and counts what was generated."""
 
     def __init__(self, inner: Seq2SeqGenerator, calls: list[tuple[list[str], int]]):

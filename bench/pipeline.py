@@ -72,6 +72,9 @@ def child(config_file: Path) -> None:
     start = time.perf_counter()
     manifest = run_pipeline(load_config(config_file)).read_manifest()
     seconds = time.perf_counter() - start
+    failed = [error for error in manifest["errors"] if error["status"] == "failed"]
+    if failed:  # a run whose articles failed measures nothing
+        sys.exit(f"{len(failed)} articles failed, first: {failed[0]['path']}: {failed[0]['problem']}")
     stages = {name: report["seconds"] for name, report in manifest["stages"].items()}
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime

@@ -74,6 +74,7 @@ class TranslateConfig(Section):
     ct2_compute_type: ComputeType = "auto"  # used by the ctranslate2 backend only
     chunk_tokens: int = Field(64, ge=1)  # pack sentences up to this; the model's own limit is never exceeded
     max_batch_tokens: int = Field(4096, ge=16)  # padded input tokens x beams per generate() call
+    max_batch_size: int = Field(32, ge=1)  # inputs x beams per generate() call: each holds vocabulary-sized buffers
     num_beams: int = Field(1, ge=1)
     max_output_ratio: float = Field(2.0, gt=0)  # output budget per chunk: ratio x input tokens + 8
 
@@ -87,6 +88,7 @@ class SummarizeConfig(Section):
     lead_tokens: int = Field(256, ge=4)  # the lead policy's input, never past the model's limit
     chunk_tokens: int = Field(1000, ge=4)  # whole: longer inputs are summarized chunk by chunk, then once more
     max_batch_tokens: int = Field(2048, ge=16)  # padded input tokens x beams; the run's memory peak
+    max_batch_size: int = Field(32, ge=1)  # inputs x beams per generate() call, as translate.max_batch_size
     min_summary_tokens: int = Field(30, ge=0)
     max_summary_tokens: int = Field(142, ge=2)
     num_beams: int = Field(1, ge=1)

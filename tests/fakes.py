@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.models.generators import OneBatchAtATime
 from pipeline.models.location import ModelLocation
 
 
-class EchoGenerator:
+class EchoGenerator(OneBatchAtATime):
     """Counts a token per whitespace-separated word and 'generates' its input, tagged, so tests can see
     that every piece came back, in order, and that no call ever exceeded the limit."""
 

@@ -42,6 +42,15 @@ def test_a_texts_budget_and_batch_do_not_depend_on_the_other_texts() -> None:
     assert len(generator.calls) == 1
 
 
+
+def test_a_batch_holds_at_most_max_batch_size_inputs_times_beams() -> None:
+    titles = [f"Titel {number}" for number in range(10)]
+    for beams, sizes in ((1, [4, 4, 2]), (2, [2, 2, 2, 2, 2])):
+        generator = EchoGenerator(max_input_tokens=64, num_beams=beams)
+        outputs = generate_batched(generator, titles, 4096, lambda tokens: 8, max_batch_size=4)
+        assert outputs == titles
+        assert [len(call) for call in generator.calls] == sizes
+
 def test_the_length_ladder_is_fixed() -> None:
     assert [length_bucket(tokens) for tokens in (1, 8, 9, 64, 65, 129, 500)] == [8, 8, 16, 64, 80, 160, 512]
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -41,6 +42,21 @@ def test_greedy_outputs_equal_transformers_on_the_same_weights(
     assert ct2.generate(texts, max_new_tokens=max_new, min_new_tokens=min_new) == expected
     assert ct2.count_tokens(texts) == reference.count_tokens(texts)
     assert ct2.max_input_tokens == reference.max_input_tokens
+
+
+
+def test_batches_run_on_every_thread_at_once_and_come_back_in_order(tiny_models: dict[str, Path], tmp_path: Path) -> None:
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        location = locate_model(str(tiny_models["de"]), None, "test")
+        ct2 = CTranslate2Generator(location, "cpu", 1, BackendOptions(compute_type="int8", convert_dir=tmp_path))
+    finally:
+        torch.set_num_threads(torch_threads)
+    assert ct2.translator.num_translators == 2
+    batches = [([text], 6 + index) for index, text in enumerate(SOURCES["de"] * 3)]
+    one_at_a_time = [ct2.generate(texts, budget) for texts, budget in batches]
+    assert list(ct2.generate_batches(batches)) == one_at_a_time
 
 
 def _run(config_file: Path, *overrides: str) -> None:

@@ -85,9 +85,10 @@ def generate_batched(
     max_new_tokens: Callable[[int], int],
     min_new_tokens: int = 0,
     progress: Callable[[int], None] | None = None,
+    max_batch_size: int | None = None,
 ) -> list[str]:
     """Generate for every text, in batches of similar length bounded by `max_batch_tokens` of padded
-    input counted once per beam, and return the outputs in the order of `texts`. `max_new_tokens` maps
+    input and by `max_batch_size` inputs (if given), both counted once per beam, and return the outputs in the order of `texts`. `max_new_tokens` maps
     input length to the output budget, so a batch of short sentences does not pay for the longest article.
 
     A text's output must not depend on what else the corpus holds (an editor re-running a night after a
@@ -97,28 +98,28 @@ def generate_batched(
     # Beam search decodes num_beams hypotheses per input: memory and the speed sweet spot (measured with
     # bench/translate.py) scale with inputs x beams, not inputs.
     budget = max_batch_tokens // generator.num_beams
+    # Each input decodes with its own vocabulary-sized buffers (several MB for a 50k vocabulary), so a batch
+    # of many short inputs (titles) would be the run's memory peak without a cap on their number.
+    most_inputs = max(1, max_batch_size // generator.num_beams) if max_batch_size else len(texts)
     counts = generator.count_tokens(list(texts))
     budgets = [max_new_tokens(length_bucket(count)) for count in counts]
     order = sorted((index for index, text in enumerate(texts) if text.strip()), key=lambda index: counts[index])
+    batches: list[list[int]] = []
+    for index in order:
+        last = batches[-1] if batches else []
+        # Sorted ascending, so the newcomer is the longest: the padded batch is (size + 1) x its length.
+        fits = len(last) < most_inputs and (len(last) + 1) * (counts[index] + 2) <= budget
+        if last and budgets[index] == budgets[last[0]] and fits:
+            last.append(index)
+        else:
+            batches.append([index])
     outputs = [""] * len(texts)
-    batch: list[int] = []
-
-    def flush() -> None:
-        results = generator.generate(
-            [texts[index] for index in batch], max_new_tokens=budgets[batch[0]],
-            min_new_tokens=min_new_tokens,
-        )
-        for index, result in zip(batch, results):
-            outputs[index] = result
+    results = generator.generate_batches(
+        (([texts[index] for index in batch], budgets[batch[0]]) for batch in batches), min_new_tokens=min_new_tokens
+    )
+    for batch, batch_outputs in zip(batches, results):
+        for index, output in zip(batch, batch_outputs):
+            outputs[index] = output
         if progress:
             progress(len(batch))
-        batch.clear()
-
-    for index in order:
-        # Sorted ascending, so the newcomer is the longest: the padded batch is (size + 1) x its length.
-        if batch and (budgets[index] != budgets[batch[0]] or (len(batch) + 1) * (counts[index] + 2) > budget):
-            flush()
-        batch.append(index)
-    if batch:
-        flush()
     return outputs

@@ -7,7 +7,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterable, Iterator, Protocol
 
 import torch
 
@@ -34,6 +34,19 @@ class Seq2SeqGenerator(Protocol):
 
     def generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int = 0) -> list[str]: ...
 
+    def generate_batches(self, batches: Iterable[tuple[list[str], int]], min_new_tokens: int = 0) -> Iterator[list[str]]:
+        """`generate` on each (texts, max_new_tokens) batch, outputs yielded in the batches' order; a backend
+        may run several batches at once."""
+        ...
+
+
+class OneBatchAtATime:
+    """`generate_batches` for backends that run one batch after another."""
+
+    def generate_batches(self, batches: Iterable[tuple[list[str], int]], min_new_tokens: int = 0) -> Iterator[list[str]]:
+        for texts, max_new_tokens in batches:
+            yield self.generate(texts, max_new_tokens, min_new_tokens)  # type: ignore[attr-defined]
+
 
 @contextmanager
 def loading_errors(location: ModelLocation) -> Iterator[None]:
@@ -45,7 +58,7 @@ def loading_errors(location: ModelLocation) -> Iterator[None]:
         raise kind(location.ref, str(location.path), f"cannot load: {error}".splitlines()[0]) from None
 
 
-class TokenizedGenerator:
+class TokenizedGenerator(OneBatchAtATime):
     """The tokenizer half every backend shares: token counts and the input limit, taken from the model's
     own Hugging Face tokenizer and config so that all backends split text identically."""
 

@@ -31,6 +31,7 @@ def summarize_articles(
             max_new_tokens=lambda _: config.max_summary_tokens,
             min_new_tokens=config.min_summary_tokens,
             progress=bar.update,
+            max_batch_size=config.max_batch_size,
         )
     return [summary.strip() for summary in summaries]
 
@@ -69,6 +70,7 @@ def summarize_texts(
                     config.max_batch_tokens,
                     max_new_tokens=lambda _: config.max_summary_tokens,
                     min_new_tokens=config.min_summary_tokens,
+                    max_batch_size=config.max_batch_size,
                 )
             )
             next_round: dict[int, str] = {}

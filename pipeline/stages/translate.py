@@ -103,7 +103,9 @@ def _translate_rows(
         return output_budget(input_tokens, config, generator.max_input_tokens)
 
     with tqdm(total=len(pieces), desc=f"translate {language}", unit="chunk", disable=not progress) as bar:
-        outputs = generate_batched(generator, pieces, config.max_batch_tokens, budget, progress=bar.update)
+        outputs = generate_batched(
+            generator, pieces, config.max_batch_tokens, budget, progress=bar.update, max_batch_size=config.max_batch_size
+        )
     translations = iter(_keep_failed_originals(pieces, outputs, owners, columns["untranslated"], sanity))
     rebuilt = [join_document([[next(translations) for _ in paragraph] for paragraph in doc]) for doc in documents]
     rebuilt_titles = [join_document([[next(translations) for _ in paragraph] for paragraph in t]) for t in titles]
