@@ -46,18 +46,24 @@ def test_greedy_outputs_equal_transformers_on_the_same_weights(
 
 
 def test_batches_run_on_every_thread_at_once_and_come_back_in_order(tiny_models: dict[str, Path], tmp_path: Path) -> None:
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        location = locate_model(str(tiny_models["de"]), None, "test")
-        ct2 = CTranslate2Generator(location, "cpu", 1, BackendOptions(compute_type="int8", convert_dir=tmp_path))
-    finally:
-        torch.set_num_threads(torch_threads)
+    location = locate_model(str(tiny_models["de"]), None, "test")
+    ct2 = CTranslate2Generator(location, "cpu", 1, BackendOptions(compute_type="int8", convert_dir=tmp_path, threads=2))
     assert ct2.translator.num_translators == 2
     batches = [([text], 6 + index) for index, text in enumerate(SOURCES["de"] * 3)]
     one_at_a_time = [ct2.generate(texts, budget) for texts, budget in batches]
     assert list(ct2.generate_batches(batches)) == one_at_a_time
 
+
+
+def test_a_stage_after_a_ctranslate2_stage_still_gets_every_thread(tiny_models: dict[str, Path], tmp_path: Path) -> None:
+    # Loading a CTranslate2 model with one thread per batch lowers the OpenMP count torch reports.
+    runtime = RuntimeConfig(device="cpu", threads=2)
+    with ModelPool(runtime, "ctranslate2", BackendOptions(convert_dir=tmp_path)) as translate_models:
+        translate_models.get(str(tiny_models["de"]), None, "translate.models.de", 1)
+    with ModelPool(runtime, "ctranslate2", BackendOptions(convert_dir=tmp_path)) as summarize_models:
+        summarizer = summarize_models.get(str(tiny_models["summarizer"]), None, "summarize.model", 1)
+        assert summarizer.translator.num_translators == 2
+        assert torch.get_num_threads() == 2
 
 def _run(config_file: Path, *overrides: str) -> None:
     args = ["run", "-c", str(config_file)]

@@ -15,7 +15,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Iterator
 
-import torch
 from filelock import FileLock
 from tqdm.auto import tqdm
 
@@ -119,9 +118,9 @@ class CTranslate2Generator(TokenizedGenerator):
         self.num_beams = num_beams
         compute_type = resolve_compute_type(options.compute_type, device)
         folder = ensure_converted(location, compute_type, options.convert_dir)
-        # On CPU one batch per thread (torch's count, which ModelPool set from runtime.threads), each on one core:
-        # 1.3-1.6x the throughput of one batch at a time on all cores (bench/threads.py). A GPU runs one batch at a time.
-        workers, threads_per_batch = (torch.get_num_threads(), 1) if device == "cpu" else (1, torch.get_num_threads())
+        # On CPU one batch per thread (runtime.threads), each on one core: 1.3-1.6x the throughput of one batch
+        # at a time on all cores (bench/threads.py). A GPU runs one batch at a time.
+        workers, threads_per_batch = (options.threads, 1) if device == "cpu" else (1, options.threads)
         with loading_errors(location):
             self.translator = ctranslate2.Translator(
                 str(folder), device=device, compute_type=compute_type, inter_threads=workers, intra_threads=threads_per_batch

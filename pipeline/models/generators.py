@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Protocol
 import torch
 
 from pipeline.errors import ModelFolderError, ModelNotFoundError, PipelineError
-from pipeline.models.location import ModelLocation
+from pipeline.models.location import DEFAULT_THREADS, ModelLocation
 
 # Special tokens (e.g. </s>) that the tokenizer adds to every input and that count against the limit.
 SPECIAL_TOKEN_MARGIN = 2
@@ -119,3 +119,4 @@ class BackendOptions:
 
     compute_type: str = "auto"  # CTranslate2 weights and arithmetic; "auto": int8 on CPU, int8_float16 on CUDA
     convert_dir: Path = Path("outputs/cache/ct2")  # where converted CTranslate2 models are kept
+    threads: int = DEFAULT_THREADS  # CPU threads the backend may use

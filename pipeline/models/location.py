@@ -37,9 +37,16 @@ def pick_device(runtime: RuntimeConfig) -> str:
     return runtime.device
 
 
-def configure_threads(runtime: RuntimeConfig) -> None:
-    if runtime.threads:
-        torch.set_num_threads(runtime.threads)
+# torch's own choice, one per physical core, read before anything changes it: CTranslate2 sets the
+# OpenMP thread count that torch reports to its intra_threads when it loads a model.
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+def configure_threads(runtime: RuntimeConfig) -> int:
+    """Set torch's thread count from `runtime.threads` (0: one per core) and return it."""
+    threads = runtime.threads or DEFAULT_THREADS
+    torch.set_num_threads(threads)
+    return threads
 
 
 def _looks_like_path(ref: str) -> bool:

@@ -3,6 +3,7 @@ of the backend that runs them."""
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 import importlib.util
 import logging
 from typing import Any, Callable
@@ -70,10 +71,9 @@ class ModelPool:
         self.backend = resolve_backend(backend)
         chose_ct2 = backend == AUTO and self.backend == "ctranslate2"
         self.factory = _load_ctranslate2_or_transformers if chose_ct2 else BACKENDS[self.backend]
-        self.options = options or BackendOptions()
+        self.options = replace(options or BackendOptions(), threads=configure_threads(runtime))
         self.loaded: dict[tuple[str, str | None, int], Seq2SeqGenerator] = {}
         self.kept: dict[str, Any] = {}
-        configure_threads(runtime)
 
     def get(self, ref: str, revision: str | None, config_key: str, num_beams: int) -> Seq2SeqGenerator:
         key = (ref, revision, num_beams)
@@ -81,6 +81,8 @@ class ModelPool:
             location = locate_model(ref, revision, config_key)
             log.info("loading %s from %s (%s) on %s", ref, location.source, location.path, self.device)
             self.loaded[key] = self.factory(location, self.device, num_beams, self.options)
+            # A CTranslate2 model loaded with one thread per batch leaves torch (same OpenMP runtime) on one.
+            torch.set_num_threads(self.options.threads)
         return self.loaded[key]
 
     def keep(self, name: str, load: Callable[[], Any]) -> Any:
