@@ -87,3 +87,34 @@ def test_a_line_in_many_articles_is_repeated_but_not_in_copies_of_one_story() ->
     story = [PROSE[0], PROSE[1]]
     copies = [[site, *story] for site in ("Seite A", "Seite B", "Seite C")]
     assert repeated_lines(copies, 3) == [set()] * 3
+
+
+def test_the_article_keeps_the_last_item_of_its_numbered_list_but_not_a_numbered_teaser_list() -> None:
+    steps = [f"{number}. Schritt: {PROSE[number - 1]}" for number in range(1, 5)]
+    last = "5. Zum Schluss alles gut umrühren"
+    most_read = ["1. Hallenbad öffnet im Herbst", "2. Stadtfest lockt Tausende", "3. Polizei sucht Zeugen"]
+    page = [*MENU, *PROSE, *steps, last, "Meistgelesen", *most_read, *FOOTER]
+    kept = [line for line, keep in zip(page, _mask(page)) if keep]
+    assert kept == [*PROSE, *steps, last]
+
+
+def test_a_live_tickers_last_entry_stays_across_the_minute_lines() -> None:
+    entries = [
+        "The hosts press high from the first whistle and win three corners in a row.",
+        "A long ball over the top finds the striker, but his shot goes just wide of the post.",
+        "The visitors keep the ball for long spells without creating a chance.",
+        "Both teams feel each other out at the start.",
+    ]
+    page = ["Home", "Football", "Live", "12'", entries[0], "9'", entries[1], "6'", "4'", entries[2], "2'", entries[3],
+            "0' First half", "Latest", "All sports", "Contact"]
+    kept = [line for line, keep in zip(page, _mask(page)) if keep]
+    # The minute lines inside the article may stay; the entries all do, the page's furniture does not.
+    assert [line for line in kept if line not in ("9'", "6'", "4'", "2'")] == entries
+
+
+def test_an_embedded_posts_attribution_stays_with_the_article() -> None:
+    post = "Die Schule bleibt! Wir sehen uns am Montag um acht vor dem Rathaus, bringt eure Eltern mit https://t.co/x1"
+    attribution = "— Elternbeirat Marktschule (@eltern_markt) March 3, 2024"
+    page = [*MENU, *PROSE, post, attribution, "Anna Muster", "*Name von der Redaktion geändert", *FOOTER]
+    kept = [line for line, keep in zip(page, _mask(page)) if keep]
+    assert kept == [*PROSE, post, attribution]

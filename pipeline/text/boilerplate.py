@@ -38,6 +38,12 @@ _FUNCTION_WORD_MAX_CHARS = 4
 _SENTENCE_BREAK = re.compile(r"[.!?…]\s")
 _MARKDOWN_BLOCK_START = re.compile(r"\s*(?:#{1,6}\s|[-*+>]\s|\d+[.)]\s|```|\|)")
 _MARKDOWN_HEADING_MARK = re.compile(r"#{1,6}\s+")
+# Lines without a letter passed over when looking for the article next to a line (live ticker minutes).
+_MAX_LETTERLESS_LINES_PASSED = 3
+# "17-Se non credete …", "3. Add the flour", "2) …": a numbered list item, its number and separator.
+_LIST_ITEM = re.compile(r"(\d{1,3})\s?([-.):–])\s?\w")
+# The attribution an embedded post carries on its own line: "— Name (@handle) February 17, 2020".
+_EMBED_ATTRIBUTION = re.compile(r"[—–]\s*\S.{0,80}\(@\w{1,30}\)")
 
 
 class MainTextSettings(BaseModel):
@@ -167,6 +173,7 @@ def main_text(
         keep[start:end] = [True] * (end - start)
     _extend_over_sentences(lines, keep, stoplist, settings)
     _drop_non_prose_runs(lines, keep, settings)
+    _keep_embedded_posts(lines, keep)  # after: a post and its attribution are not prose, but no menu either
     start = runs[0][0]
     while start > 0 and keep[start - 1]:  # the sentences kept above the best run open the main block
         start -= 1
@@ -201,12 +208,36 @@ def _classify(lines: Sequence[str], stoplist: frozenset[str]) -> list[str]:
 def _extend_over_sentences(lines: Sequence[str], keep: list[bool], stoplist: frozenset[str], settings: MainTextSettings) -> None:
     """Keep the lines next to the article that read as its sentences (enough words, a sentence's end, the
     page language's stopwords), however short or full of names jusText finds them: "Yoon's office has not
-    commented on the allegations." closing an article, a first paragraph full of place names."""
+    commented on the allegations." closing an article, a first paragraph full of place names; and the next
+    item of a numbered list it ends with ("17-Se non credete …" after "16-…"). Lines without a letter in
+    between (the minutes of a live ticker: "3'") neither count as neighbours nor are kept."""
     for step in (1, -1):
         for index in range(len(lines))[::step]:
             neighbour = index - step
-            if not keep[index] and 0 <= neighbour < len(lines) and keep[neighbour]:
-                keep[index] = _reads_as_sentence(lines[index], stoplist, settings)
+            for _ in range(_MAX_LETTERLESS_LINES_PASSED):
+                if 0 <= neighbour < len(lines) and not _has_letter(lines[neighbour]):
+                    neighbour -= step
+            if keep[index] or not 0 <= neighbour < len(lines) or not keep[neighbour] or not _has_letter(lines[index]):
+                continue
+            keep[index] = _reads_as_sentence(lines[index], stoplist, settings) or _next_list_item(lines[neighbour], lines[index], step)
+
+
+def _keep_embedded_posts(lines: Sequence[str], keep: list[bool]) -> None:
+    """A post the article embeds (a tweet) comes as its text and its attribution line, "— Name (@handle)
+    February 17, 2020"; right after the article's lines, both are the article's."""
+    for index in range(2, len(lines)):
+        if keep[index - 2] and _EMBED_ATTRIBUTION.match(lines[index]):
+            keep[index - 1] = keep[index] = True
+
+
+def _has_letter(line: str) -> bool:
+    return any(character.isalpha() for character in line)
+
+
+def _next_list_item(kept: str, line: str, step: int) -> bool:
+    """Whether `line` is the item of a numbered list that comes `step` after the `kept` one, in the same style."""
+    kept_item, item = _LIST_ITEM.match(kept), _LIST_ITEM.match(line)
+    return bool(kept_item and item) and kept_item[2] == item[2] and int(item[1]) - int(kept_item[1]) == step
 
 
 def _reads_as_sentence(line: str, stoplist: frozenset[str], settings: MainTextSettings) -> bool:
