@@ -20,6 +20,8 @@ LAYERS = (
     ("pipeline.engines",),
     ("pipeline.runner",),
     ("pipeline.eval",),
+    ("pipeline.cli_common",),
+    ("pipeline.cli_eval",),
     ("pipeline.cli", "pipeline.__main__"),
 )
 
