@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from pipeline.config import PipelineConfig
 from pipeline.engines.base import Outcome, Row, apply_isolating_failures, batch_starts
-from pipeline.models.pool import open_pool
+from pipeline.models.pool import open_pool, return_freed_memory
 
 if TYPE_CHECKING:
     from pipeline.plan import ArticleStage
@@ -28,6 +28,7 @@ class LocalEngine:
             for start in batch_starts(len(rows), config):
                 part = rows[start : start + step]
                 yield from outcomes_of(start, apply_isolating_failures(stage, config, models, part))
+                return_freed_memory()
 
     def close(self) -> None:
         pass

@@ -63,9 +63,10 @@ def resolve_backend(name: str) -> str:
     return "ctranslate2" if importlib.util.find_spec("ctranslate2") else "transformers"
 
 
-def _return_freed_memory() -> None:
-    """Hand freed heap back to the system (glibc keeps it otherwise: 0.2 GB after the translate stage's
-    models are freed), so that the next stage's model does not stack on top of it."""
+def return_freed_memory() -> None:
+    """Hand freed heap back to the system: glibc keeps it otherwise (0.2-0.3 GB after a batch of the translate
+    stage, and again after its models are freed), and the next batch's buffers or the next stage's model
+    stack on top of it."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)
@@ -86,7 +87,7 @@ class ModelPool:
         self.options = replace(options or BackendOptions(), threads=configure_threads(runtime))
         self.loaded: dict[tuple[str, str | None, int], Seq2SeqGenerator] = {}
         self.kept: dict[str, Any] = {}
-        _return_freed_memory()  # what the work before this stage freed (merge's grouping tables)
+        return_freed_memory()  # what the work before this stage freed (merge's grouping tables)
 
     def get(self, ref: str, revision: str | None, config_key: str, num_beams: int) -> Seq2SeqGenerator:
         key = (ref, revision, num_beams)
@@ -110,7 +111,7 @@ class ModelPool:
         self.loaded.clear()
         self.kept.clear()
         gc.collect()
-        _return_freed_memory()
+        return_freed_memory()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
