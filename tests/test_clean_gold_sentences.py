@@ -19,6 +19,9 @@ _SENTENCE = re.compile(r"(?:\S+\s+){7,}.*[.!?…][\"'“”‘’»«)\]]*")
 # Lines of the gold texts that are not the article's: teasers for other articles that Readability kept.
 _NOT_THE_ARTICLE = re.compile(r"(?:Lire|Reproduciendo|Related)\s?:.*")
 _MAX_CHARS = 600
+# Readability kept a paid newsletter's sign-up box (a pitch, then plans and prices) after an article: the
+# article ends at its pitch.
+_SIGN_UP_BOX = re.compile(r"Sign up for .*newsletter.*[.!?]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -26,10 +29,16 @@ def _gold_sentences(dev_data: Path) -> dict[str, list[str]]:
     """For each dev page with a gold article text, its lines that read as sentences."""
     gold = json.loads((dev_data / "pages.gold.json").read_text(encoding="utf-8"))
     sentences = {
-        name: [line for line in entry["gold_text"].splitlines() if len(line) <= _MAX_CHARS and _SENTENCE.fullmatch(line.strip()) and not _NOT_THE_ARTICLE.fullmatch(line.strip())]
+        name: [line for line in _article_part(entry["gold_text"]) if len(line) <= _MAX_CHARS and _SENTENCE.fullmatch(line.strip()) and not _NOT_THE_ARTICLE.fullmatch(line.strip())]
         for name, entry in sorted(gold.items()) if entry.get("gold_text")
     }
     return {name: lines for name, lines in sentences.items() if len(lines) >= 3}
+
+
+def _article_part(gold_text: str) -> list[str]:
+    lines = gold_text.splitlines()
+    box = next((index for index, line in enumerate(lines) if _SIGN_UP_BOX.fullmatch(line.strip())), len(lines))
+    return lines[:box]
 
 
 def _survivors(sentences: list[str], menu: list[str], footer: list[str]) -> list[str]:
