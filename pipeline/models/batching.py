@@ -88,8 +88,9 @@ def generate_batched(
     max_batch_size: int | None = None,
 ) -> list[str]:
     """Generate for every text, in batches of similar length bounded by `max_batch_tokens` of padded
-    input and by `max_batch_size` inputs (if given), both counted once per beam, and return the outputs in the order of `texts`. `max_new_tokens` maps
-    input length to the output budget, so a batch of short sentences does not pay for the longest article.
+    input and by `max_batch_size` inputs (if given), both counted once per beam, and return the outputs in
+    the order of `texts`. `max_new_tokens` maps input length to the output budget, so a batch of short
+    sentences does not pay for the longest article.
 
     A text's output must not depend on what else the corpus holds (an editor re-running a night after a
     run of other articles must get the same digest): so a text's budget is that of its `length_bucket`,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-from dataclasses import replace
 import importlib.util
 import logging
+from dataclasses import replace
 from typing import Any, Callable
 
 import torch
