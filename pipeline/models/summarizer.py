@@ -4,6 +4,7 @@ from the whole text, in chunks at sentence boundaries summarized in rounds until
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from tqdm.auto import tqdm
 
@@ -24,16 +25,23 @@ def summarize_articles(
         return summarize_texts(texts, generator, config, progress)
     leads = [lead_of(title, text, generator, config.lead_tokens) for title, text in zip(titles, texts)]
     with tqdm(total=len(leads), desc="summarize", unit="article", disable=not progress) as bar:
-        summaries = generate_batched(
-            generator,
-            leads,
-            config.max_batch_tokens,
-            max_new_tokens=lambda _: config.max_summary_tokens,
-            min_new_tokens=config.min_summary_tokens,
-            progress=bar.update,
-            max_batch_size=config.max_batch_size,
-        )
+        summaries = _summarize_batched(leads, generator, config, progress=bar.update)
     return [summary.strip() for summary in summaries]
+
+
+def _summarize_batched(
+    texts: list[str], generator: Seq2SeqGenerator, config: SummarizeConfig, progress: Callable[[int], None] | None = None
+) -> list[str]:
+    """A summary of each text, in the batches summarize.* allows, every one within the same length budget."""
+    return generate_batched(
+        generator,
+        texts,
+        config.max_batch_tokens,
+        max_new_tokens=lambda _: config.max_summary_tokens,
+        min_new_tokens=config.min_summary_tokens,
+        progress=progress,
+        max_batch_size=config.max_batch_size,
+    )
 
 
 def lead_of(title: str, text: str, generator: Seq2SeqGenerator, lead_tokens: int) -> str:
@@ -63,16 +71,7 @@ def summarize_texts(
         while pending:
             plans = {index: _chunks(text, generator, config) for index, text in pending.items()}
             flat = [chunk for chunks in plans.values() for chunk in chunks]
-            outputs = iter(
-                generate_batched(
-                    generator,
-                    flat,
-                    config.max_batch_tokens,
-                    max_new_tokens=lambda _: config.max_summary_tokens,
-                    min_new_tokens=config.min_summary_tokens,
-                    max_batch_size=config.max_batch_size,
-                )
-            )
+            outputs = iter(_summarize_batched(flat, generator, config))
             next_round: dict[int, str] = {}
             for index, chunks in plans.items():
                 chunk_summaries = [next(outputs).strip() for _ in chunks]
