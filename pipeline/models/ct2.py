@@ -118,7 +118,7 @@ class CTranslate2Generator(TokenizedGenerator):
         self.num_beams = num_beams
         compute_type = resolve_compute_type(options.compute_type, device)
         folder = ensure_converted(location, compute_type, options.convert_dir)
-        # On CPU one batch per thread (runtime.threads), each on one core: 1.3-1.6x the throughput of one batch
+        # On CPU one batch per thread (runtime.threads), each on one core: 1.2-1.4x the throughput of one batch
         # at a time on all cores (bench/threads.py). A GPU runs one batch at a time.
         workers, threads_per_batch = (options.threads, 1) if device == "cpu" else (1, options.threads)
         with loading_errors(location):
