@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import importlib.util
 import logging
@@ -63,15 +64,22 @@ def resolve_backend(name: str) -> str:
     return "ctranslate2" if importlib.util.find_spec("ctranslate2") else "transformers"
 
 
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    # find_library asks ldconfig (a subprocess): looked up once, not at every checkpoint batch.
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        return None
+
+
 def return_freed_memory() -> None:
     """Hand freed heap back to the system: glibc keeps it otherwise (0.2-0.3 GB after a batch of the translate
     stage, and again after its models are freed), and the next batch's buffers or the next stage's model
     stack on top of it."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
-        pass
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class ModelPool:

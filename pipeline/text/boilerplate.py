@@ -213,11 +213,13 @@ def _extend_over_sentences(lines: Sequence[str], keep: list[bool], stoplist: fro
     between (the minutes of a live ticker: "3'") neither count as neighbours nor are kept."""
     for step in (1, -1):
         for index in range(len(lines))[::step]:
+            if keep[index] or not _has_letter(lines[index]):
+                continue
             neighbour = index - step
             for _ in range(_MAX_LETTERLESS_LINES_PASSED):
                 if 0 <= neighbour < len(lines) and not _has_letter(lines[neighbour]):
                     neighbour -= step
-            if keep[index] or not 0 <= neighbour < len(lines) or not keep[neighbour] or not _has_letter(lines[index]):
+            if not 0 <= neighbour < len(lines) or not keep[neighbour]:
                 continue
             keep[index] = _reads_as_sentence(lines[index], stoplist, settings) or _next_list_item(lines[neighbour], lines[index], step)
 
