@@ -20,7 +20,6 @@ import torch
 from pipeline.config import RuntimeConfig
 from pipeline.models.generators import BackendOptions, OneBatchAtATime, Seq2SeqGenerator
 from pipeline.models.pool import ModelPool
-from tests.tiny_models import build_demo_models
 
 BENCH_DIR = Path("outputs/bench")
 MODEL_NAMES = {"de": "opus-mt-de-en", "it": "opus-mt-it-en", "summarizer": "distilbart"}
@@ -30,6 +29,9 @@ def bench_models(root: Path = BENCH_DIR / "models") -> dict[str, Path]:
     """Random models with the real checkpoints' shapes, built once (about 30 s, 1.8 GB) and reused."""
     folders = {key: root / name for key, name in MODEL_NAMES.items()}
     if not all((folder / "config.json").is_file() for folder in folders.values()):
+        # Imported only to build: transformers' model classes would add 130 MB to every measured run's peak RSS.
+        from tests.tiny_models import build_demo_models
+
         print(f"building real-shape random models in {root} (once)")
         build_demo_models(root, real_size=True)
     return folders

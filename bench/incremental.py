@@ -27,7 +27,8 @@ from bench.common import BENCH_DIR, bench_models  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.store.cache import cache_info  # noqa: E402
 from pipeline.store.runs import RunFolder  # noqa: E402
-from tests.tiny_models import CORPUS_DIR, build_demo_models  # noqa: E402
+from tests.demo_corpus import CORPUS_DIR  # noqa: E402
+from tests.tiny_models import build_demo_models  # noqa: E402
 
 WORK = ROOT / BENCH_DIR / "incremental"
 MODEL_STAGES = ("clean", "detect", "translate", "summarize")

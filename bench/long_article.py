@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))  # a plain script run from anywhere must still imp
 
 from bench.common import BENCH_DIR  # noqa: E402
 from bench.incremental import timed_run, write_config  # noqa: E402
-from tests.tiny_models import CORPUS_DIR, build_demo_models  # noqa: E402
+from tests.demo_corpus import CORPUS_DIR  # noqa: E402
+from tests.tiny_models import build_demo_models  # noqa: E402
 
 WORK = ROOT / BENCH_DIR / "long_article"
 LONG_NAME = "long.txt"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.text.sentences import split_paragraphs, split_sentences
-from tests.tiny_models import CORPUS_DIR, read_corpus_by_language
+from tests.demo_corpus import CORPUS_DIR, read_corpus_by_language
 
 TokenCounter = Callable[[list[str]], list[int]]
 ARTICLE_TOKENS = (450, 1350)

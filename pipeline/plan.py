@@ -21,7 +21,6 @@ from pipeline.stages import detect as detect_stage
 from pipeline.stages import summarize as summarize_stage
 from pipeline.stages import translate as translate_stage
 from pipeline.store.cache import fingerprint_of
-from pipeline.text.language import build_detector
 
 Apply = Callable[[Dataset, PipelineConfig, ModelPool], Dataset]
 
@@ -55,9 +54,7 @@ ARTICLE_STAGES: tuple[ArticleStage, ...] = (
         version=detect_stage.VERSION,
         reads=("title", "text"),
         writes=("language", "language_confidence", "status", "problem"),
-        apply=lambda table, config, models: detect_stage.detect(
-            table, config.detect, models.keep("language identifier", lambda: build_detector(config.detect))
-        ),
+        apply=lambda table, config, models: detect_stage.detect(table, config.detect),
     ),
     ArticleStage(
         "translate",

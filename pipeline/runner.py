@@ -18,8 +18,6 @@ from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
 from pipeline.config import PipelineConfig
-from pipeline.digest.consolidate import consolidate
-from pipeline.digest.continuity import earlier_stories
 from pipeline.engines import make_engine
 from pipeline.engines.base import Engine
 from pipeline.engines.local import LocalEngine
@@ -29,7 +27,6 @@ from pipeline.models.pool import open_pool, resolve_backend
 from pipeline.plan import ARTICLE_STAGES, STAGE_NAMES, ArticleStage, upstream_versions
 from pipeline.records import STATUS_OK
 from pipeline.stages.ingest import ingest
-from pipeline.stages.merge import merge, write_digest
 from pipeline.store.cache import StageCache, cache_file, fingerprint_of, make_key
 from pipeline.store.runs import (
     RunFolder, StageTimer, mark_failed_run, now_iso, publish_digest, recover_work_dir, remove_failed_runs,
@@ -139,6 +136,30 @@ def _problems(table: Dataset) -> list[dict[str, str]]:
     ]
 
 
+def _run_merge(table: Dataset, config: PipelineConfig, run: RunFolder, context: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
+    # Imported here: grouping's scikit-learn and SciPy take 85 MB that would otherwise sit under the
+    # translate and summarize stages' memory peaks.
+    from pipeline.digest.consolidate import consolidate
+    from pipeline.digest.continuity import earlier_stories
+    from pipeline.stages.merge import merge, write_digest
+
+    digest, stories = merge(table, config.merge, context["run_info"], earlier_stories(run))
+    run.save_stories(stories)
+    # Story summaries need the summarizer; they are cached like a summarize result of the same model.
+    summarize_stage = next(stage for stage in ARTICLE_STAGES if stage.name == "summarize")
+    fingerprint = _fingerprint(summarize_stage, config, context["locations"])
+    with open_pool(config, summarize_stage.backend) as models:
+        digest, story_report = consolidate(
+            digest, stories, config.merge, config.summarize, models, context["cache"], fingerprint
+        )
+    written = write_digest(digest, run.stage_dir("merge"), config.merge.formats)
+    # The copy <work_dir>/digest.* will show, its source links relative to the work folder, switched in one rename.
+    staged = write_digest(digest, run.published_dir(), config.merge.formats, links_from=config.paths.work_dir)
+    written += publish_digest(run, [path.suffix[1:] for path in staged])
+    report = {"articles": len(table), "stories": len(digest["stories"]), **story_report}
+    return table, {**report, "files": [str(p) for p in written]}
+
+
 def _run_stage(name: str, table: Dataset | None, config: PipelineConfig, run: RunFolder, context: dict[str, Any]) -> tuple[Dataset, dict[str, Any]]:
     if name == "ingest":
         table = ingest(config.paths.corpus, config.ingest)
@@ -153,21 +174,7 @@ def _run_stage(name: str, table: Dataset | None, config: PipelineConfig, run: Ru
     previous = STAGE_NAMES[STAGE_NAMES.index(name) - 1]
     table = table if table is not None else run.load_table(previous, needed_by=name)
     if name == "merge":
-        digest, stories = merge(table, config.merge, context["run_info"], earlier_stories(run))
-        run.save_stories(stories)
-        # Story summaries need the summarizer; they are cached like a summarize result of the same model.
-        summarize_stage = next(stage for stage in ARTICLE_STAGES if stage.name == "summarize")
-        fingerprint = _fingerprint(summarize_stage, config, context["locations"])
-        with open_pool(config, summarize_stage.backend) as models:
-            digest, story_report = consolidate(
-                digest, stories, config.merge, config.summarize, models, context["cache"], fingerprint
-            )
-        written = write_digest(digest, run.stage_dir("merge"), config.merge.formats)
-        # The copy <work_dir>/digest.* will show, its source links relative to the work folder, switched in one rename.
-        staged = write_digest(digest, run.published_dir(), config.merge.formats, links_from=config.paths.work_dir)
-        written += publish_digest(run, [path.suffix[1:] for path in staged])
-        report = {"articles": len(table), "stories": len(digest["stories"]), **story_report}
-        return table, {**report, "files": [str(p) for p in written]}
+        return _run_merge(table, config, run, context)
     stage = next(stage for stage in ARTICLE_STAGES if stage.name == name)
     return run_article_stage(stage, table, config, context["cache"], context["locations"], context["engine"])
 

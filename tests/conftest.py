@@ -10,7 +10,8 @@ import torch
 import yaml
 
 from pipeline.config import load_config
-from tests.tiny_models import CORPUS_DIR, build_demo_models
+from tests.demo_corpus import CORPUS_DIR
+from tests.tiny_models import build_demo_models
 
 
 @pytest.fixture(scope="session")

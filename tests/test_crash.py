@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import pipeline.store.atomic
 from pipeline.cli import app
 from pipeline.store.runs import RunFolder, recover_work_dir
-from tests.tiny_models import read_corpus_by_language
+from tests.demo_corpus import read_corpus_by_language
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = 10

@@ -14,6 +14,7 @@ from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 from pipeline.stages.clean import clean
 from pipeline.stages.detect import detect
 from pipeline.stages.ingest import ingest
+from pipeline.text import language
 from pipeline.text.language import LanguageDetector, build_detector, detect_language
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,10 +92,10 @@ def test_short_sentences(detector: LanguageDetector, language: str, text: str) -
 
 
 def test_non_ok_rows_pass_through_without_loading_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self: LanguageDetector) -> None:
+    def refuse() -> None:
         raise AssertionError("the model must not load when no row is ok")
 
-    monkeypatch.setattr(LanguageDetector, "_load", refuse)
+    monkeypatch.setattr(language, "_identifier", refuse)
     articles = make_articles(["Die Bauern protestieren vor dem Rathaus."], statuses=[STATUS_FAILED])
     articles = articles.add_column("problem", ["could not decode the file"])
 
@@ -184,16 +185,23 @@ def test_a_page_in_a_language_without_a_stoplist_reaches_detect_and_is_skipped_a
     assert row["problem"] == "language not supported (zh): not one of detect.languages"
 
 
-def test_a_run_loads_py3langid_once_for_all_its_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+def count_py3langid_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time py3langid's model loads from now on."""
     from py3langid.langid import LanguageIdentifier
 
-    from pipeline.engines.local import LocalEngine
-    from pipeline.plan import ARTICLE_STAGES
-
-    loads = []
+    language.release_identifier()
+    loads: list[int] = []
     original = LanguageIdentifier.from_model_file.__func__
     monkeypatch.setattr(LanguageIdentifier, "from_model_file",
                         classmethod(lambda cls, *args, **kwargs: loads.append(1) or original(cls, *args, **kwargs)))
+    return loads
+
+
+def test_a_run_loads_py3langid_once_for_all_its_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.engines.local import LocalEngine
+    from pipeline.plan import ARTICLE_STAGES
+
+    loads = count_py3langid_loads(monkeypatch)
     stage = next(stage for stage in ARTICLE_STAGES if stage.name == "detect")
     config = PipelineConfig.model_validate({"runtime": {"device": "cpu", "checkpoint_articles": 1}})
     rows = make_articles(["Die Bauern protestieren in Berlin gegen die neuen Regeln.",
@@ -201,3 +209,18 @@ def test_a_run_loads_py3langid_once_for_all_its_batches(monkeypatch: pytest.Monk
     outcomes = list(LocalEngine().map_stage(stage, config, rows))
     assert [row["language"] for outcome in outcomes for row in outcome.rows] == ["de", "en"]
     assert len(outcomes) == 2 and len(loads) == 1
+
+
+def test_py3langid_is_freed_before_a_seq2seq_model_loads(monkeypatch: pytest.MonkeyPatch, tiny_models: dict[str, Path]) -> None:
+    """No stage needs both, and py3langid's 70 MB would add to the run's memory peak."""
+    from pipeline.config import RuntimeConfig
+    from pipeline.models.pool import ModelPool
+
+    loads = count_py3langid_loads(monkeypatch)
+    detector = build_detector(DetectConfig())
+    assert detect_language("Die Bauern protestieren in Berlin gegen die neuen Regeln.", detector).language == "de"
+    assert detect_language("The farmers protest in Berlin against the new rules.", detector).language == "en"
+    with ModelPool(RuntimeConfig(device="cpu")) as models:
+        models.get(str(tiny_models["de"]), None, "translate.models.de", 1)
+    assert detect_language("Gli agricoltori protestano a Berlino contro le nuove regole.", detector).language == "it"
+    assert len(loads) == 2

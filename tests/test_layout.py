@@ -3,6 +3,8 @@ cycle exists, so each layer can be read (and tested) knowing only what lies unde
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,10 @@ def module_name_in(root: Path, path: Path) -> str:
 @pytest.mark.parametrize("module", sorted(import_graph(PACKAGE)))
 def test_every_module_has_a_layer(module: str) -> None:
     layer_of(module)
+
+
+def test_scikit_learn_loads_only_when_merge_runs() -> None:
+    """Grouping's scikit-learn and SciPy take 85 MB, which must not sit under the model stages' memory peak."""
+    code = "import sys, pipeline.cli; print(sorted({'scipy', 'sklearn'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent)
+    assert loaded.stdout.strip() == "[]"

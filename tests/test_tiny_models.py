@@ -22,7 +22,8 @@ from pipeline.config import RuntimeConfig, load_config
 from pipeline.errors import PipelineError
 from pipeline.models.generators import TransformersGenerator
 from pipeline.models.pool import ModelPool
-from tests.tiny_models import CORPUS_DIR, build_marian, read_corpus_by_language
+from tests.demo_corpus import CORPUS_DIR, read_corpus_by_language
+from tests.tiny_models import build_marian
 
 GERMAN = "Die Schauspieler streiken, während Netflix eine Stelle für 900.000 Dollar ausschreibt."
 ITALIAN = "Lo sciopero degli attori è iniziato da poco più di dieci giorni."

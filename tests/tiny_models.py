@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +30,8 @@ from transformers import (
     PreTrainedModel,
 )
 
+from tests.demo_corpus import read_corpus_by_language
+
 # opus-mt puts </s> and <unk> first and <pad> last in vocab.json; keeping that layout means tests
 # catch code that assumes pad == 0 or that ids follow SentencePiece's own numbering.
 MARIAN_EOS, MARIAN_UNK, MARIAN_PAD = "</s>", "<unk>", "<pad>"
@@ -39,30 +40,6 @@ BART_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 BART_MASK = "<mask>"
 # fairseq pads dictionaries with this name; plain ASCII keeps byte-level decoding valid.
 FILLER_PREFIX = "madeupword"
-
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
-# Frequent function words are enough to sort whole articles by language, and keep model building
-# independent of the pipeline's language detector, which is itself under test.
-STOPWORDS = {
-    "de": {"der", "die", "und", "das", "ist", "nicht", "mit", "für", "ein", "eine", "von", "zu", "den", "sich"},
-    "it": {"il", "la", "di", "che", "e", "un", "una", "per", "del", "della", "non", "gli", "è", "sono"},
-    "en": {"the", "and", "of", "to", "is", "that", "for", "with", "are", "on", "a", "their"},
-}
-
-
-def read_corpus_by_language(corpus: Path = CORPUS_DIR) -> dict[str, list[str]]:
-    """Texts of corpus/*.txt grouped by the language (de, it, en) whose function words they use most."""
-    texts: dict[str, list[str]] = {language: [] for language in STOPWORDS}
-    for path in sorted(corpus.glob("*.txt")):
-        text = path.read_text(encoding="utf-8")
-        words = re.findall(r"\w+", text.lower())
-        language = max(STOPWORDS, key=lambda code: sum(word in STOPWORDS[code] for word in words))
-        texts[language].append(text)
-    missing = sorted(language for language, found in texts.items() if not found)
-    if missing:
-        raise RuntimeError(f"{corpus} has no article in {', '.join(missing)}: the tiny tokenizers need one each")
-    return texts
-
 
 def build_marian(
     folder: Path,

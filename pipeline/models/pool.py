@@ -9,7 +9,7 @@ import gc
 import importlib.util
 import logging
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
@@ -26,6 +26,7 @@ from pipeline.models.location import (
     locate_model,
     pick_device,
 )
+from pipeline.text.language import release_identifier
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,6 @@ class ModelPool:
         self.factory = _load_ctranslate2_or_transformers if chose_ct2 else BACKENDS[self.backend]
         self.options = replace(options or BackendOptions(), threads=configure_threads(runtime))
         self.loaded: dict[tuple[str, str | None, int], Seq2SeqGenerator] = {}
-        self.kept: dict[str, Any] = {}
         return_freed_memory()  # what the work before this stage freed (merge's grouping tables)
 
     def get(self, ref: str, revision: str | None, config_key: str, num_beams: int) -> Seq2SeqGenerator:
@@ -102,22 +102,18 @@ class ModelPool:
         if key not in self.loaded:
             location = locate_model(ref, revision, config_key)
             log.info("loading %s from %s (%s) on %s", ref, location.source, location.path, self.device)
+            # The stages that tell languages apart do so before their seq2seq model loads (merge too): py3langid's
+            # 70 MB would otherwise sit under the run's memory peak, which is a seq2seq model at work.
+            release_identifier()
             self.loaded[key] = self.factory(location, self.device, num_beams, self.options)
             # A CTranslate2 model loaded with one thread per batch leaves torch (same OpenMP runtime) on one.
             torch.set_num_threads(self.options.threads)
         return self.loaded[key]
 
-    def keep(self, name: str, load: Callable[[], Any]) -> Any:
-        """Any other model a stage needs (the language identifier): loaded on first use, freed with the rest."""
-        if name not in self.kept:
-            self.kept[name] = load()
-        return self.kept[name]
-
     def close(self) -> None:
-        if not self.loaded and not self.kept:
+        if not self.loaded:
             return  # nothing to free, and a full collection took 0.5 s each at 50 articles
         self.loaded.clear()
-        self.kept.clear()
         gc.collect()
         return_freed_memory()
         if torch.cuda.is_available():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from typing import Any, NamedTuple
 
 from pipeline.config import DetectConfig
@@ -35,35 +35,46 @@ class Detection(NamedTuple):
     best_guess: str  # the model's leaning even when `language` is "und": for messages and logs
 
 
+@cache
+def _identifier() -> Any:
+    """py3langid's model: 70 MB in memory, so one for the whole process, shared by every detector."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def release_identifier() -> None:
+    """Free py3langid's model; the next detection loads it again (0.7 s)."""
+    _identifier.cache_clear()
+
+
 class LanguageDetector:
-    """py3langid behind the stage's rules; the model loads on the first text, once per detector."""
+    """py3langid behind the stage's rules; the model loads on the first text."""
 
     def __init__(self, config: DetectConfig):
         self.languages = tuple(dict.fromkeys(config.languages))
         self.min_confidence = config.min_confidence
-        self._identifier: Any = None
+        self._checked = False
 
-    def _load(self) -> Any:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        unknown = sorted(set(self.languages) - set(identifier.labels))
+    def _check_languages(self, known: list[str]) -> None:
+        unknown = sorted(set(self.languages) - set(known))
         if unknown:
             raise ConfigError(
                 "detect", "detect.languages", f"language code(s) {', '.join(unknown)} unknown to py3langid",
-                f"use ISO 639-1 codes from: {', '.join(sorted(identifier.labels))}",
+                f"use ISO 639-1 codes from: {', '.join(sorted(known))}",
             )
-        logger.info("detect: py3langid loaded, restricted to %s", ", ".join(self.languages))
-        return identifier
+        logger.info("detect: py3langid restricted to %s", ", ".join(self.languages))
+        self._checked = True
 
     def distribution(self, text: str) -> dict[str, float]:
         """Probability of every language the model knows, for one piece of text."""
-        if self._identifier is None:
-            self._identifier = self._load()
-        return dict(self._identifier.rank(text))
+        identifier = _identifier()
+        if not self._checked:
+            self._check_languages(identifier.labels)
+        return dict(identifier.rank(text))
 
 
-@lru_cache(maxsize=1)
+@cache
 def default_detector() -> LanguageDetector:
     """One detector with the default settings, for a language guess outside the detect stage."""
     return LanguageDetector(DetectConfig())
