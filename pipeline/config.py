@@ -35,7 +35,7 @@ class RuntimeConfig(Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = Field(0, ge=0)  # 0: one per core
     progress: bool = True
-    checkpoint_articles: int = Field(64, ge=1)  # results are committed to the cache after this many articles
+    checkpoint_articles: int = Field(128, ge=1)  # results are committed to the cache after this many articles
     max_failed_articles: int = Field(0, ge=0)  # more failed articles than this: exit code 3 (the digest is written)
 
 

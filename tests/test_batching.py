@@ -51,6 +51,20 @@ def test_a_batch_holds_at_most_max_batch_size_inputs_times_beams() -> None:
         assert outputs == titles
         assert [len(call) for call in generator.calls] == sizes
 
+def test_batches_are_cut_evenly_into_a_multiple_of_the_workers() -> None:
+    """Packed greedily, 20 titles in batches of at most 6 leave a remainder batch of 2, and one of two
+    workers idle at the end; cut evenly, each worker gets the same share. Different output budgets
+    (here titles of 2 and of 12 words) are never mixed."""
+    titles = [f"Titel {number}" for number in range(20)]
+    longer = [" ".join(["Wort"] * 11 + [str(number)]) for number in range(3)]
+    for workers, sizes in ((1, [6, 6, 6, 2, 3]), (2, [5, 5, 5, 5, 3]), (3, [3, 3, 4, 3, 3, 4, 3])):
+        generator = EchoGenerator(max_input_tokens=64)
+        generator.parallel_batches = workers
+        outputs = generate_batched(generator, titles + longer, 4096, lambda tokens: tokens, max_batch_size=6)
+        assert outputs == titles + longer
+        assert [len(call) for call in generator.calls] == sizes
+
+
 def test_the_length_ladder_is_fixed() -> None:
     assert [length_bucket(tokens) for tokens in (1, 8, 9, 64, 65, 129, 500)] == [8, 8, 16, 64, 80, 160, 512]
 

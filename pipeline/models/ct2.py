@@ -121,6 +121,7 @@ class CTranslate2Generator(TokenizedGenerator):
         # On CPU one batch per thread (runtime.threads), each on one core: 1.2-1.4x the throughput of one batch
         # at a time on all cores (bench/threads.py). A GPU runs one batch at a time.
         workers, threads_per_batch = (options.threads, 1) if device == "cpu" else (1, options.threads)
+        self.parallel_batches = workers
         with loading_errors(location):
             self.translator = ctranslate2.Translator(
                 str(folder), device=device, compute_type=compute_type, inter_threads=workers, intra_threads=threads_per_batch

@@ -25,6 +25,7 @@ class Seq2SeqGenerator(Protocol):
     max_input_tokens: int  # for packing: input_limit less the special tokens every input gets
     input_limit: int  # tokens the model reads at most, special tokens included
     num_beams: int
+    parallel_batches: int  # batches the backend decodes side by side
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
@@ -42,6 +43,8 @@ class Seq2SeqGenerator(Protocol):
 
 class OneBatchAtATime:
     """`generate_batches` for backends that run one batch after another."""
+
+    parallel_batches = 1
 
     def generate_batches(self, batches: Iterable[tuple[list[str], int]], min_new_tokens: int = 0) -> Iterator[list[str]]:
         for texts, max_new_tokens in batches:
