@@ -14,8 +14,7 @@ from pipeline.records import STATUS_FAILED, STATUS_OK, STATUS_SKIPPED
 from pipeline.stages.clean import clean
 from pipeline.stages.detect import detect
 from pipeline.stages.ingest import ingest
-from pipeline.text import language
-from pipeline.text.language import LanguageDetector, build_detector, detect_language
+from pipeline.text.language import LanguageDetector, build_detector, detect_language, release_identifier
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "data" / "lid" / "labelled.tsv"
@@ -95,7 +94,7 @@ def test_non_ok_rows_pass_through_without_loading_the_model(monkeypatch: pytest.
     def refuse() -> None:
         raise AssertionError("the model must not load when no row is ok")
 
-    monkeypatch.setattr(language, "_identifier", refuse)
+    monkeypatch.setattr("pipeline.text.language._identifier", refuse)
     articles = make_articles(["Die Bauern protestieren vor dem Rathaus."], statuses=[STATUS_FAILED])
     articles = articles.add_column("problem", ["could not decode the file"])
 
@@ -189,7 +188,7 @@ def count_py3langid_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A list that grows by one each time py3langid's model loads from now on."""
     from py3langid.langid import LanguageIdentifier
 
-    language.release_identifier()
+    release_identifier()
     loads: list[int] = []
     original = LanguageIdentifier.from_model_file.__func__
     monkeypatch.setattr(LanguageIdentifier, "from_model_file",
