@@ -87,7 +87,7 @@ class SummarizeConfig(Section):
     input: Literal["lead", "whole"] = "lead"  # lead: title + first lead_tokens; whole: every chunk, in rounds
     lead_tokens: int = Field(128, ge=4)  # the lead policy's input, never past the model's limit
     chunk_tokens: int = Field(1000, ge=4)  # whole: longer inputs are summarized chunk by chunk, then once more
-    max_batch_tokens: int = Field(1024, ge=16)  # padded input tokens x beams; the run's memory peak
+    max_batch_tokens: int = Field(1536, ge=16)  # padded input tokens x beams; the run's memory peak
     max_batch_size: int = Field(32, ge=1)  # inputs x beams per generate() call, as translate.max_batch_size
     min_summary_tokens: int = Field(30, ge=0)
     max_summary_tokens: int = Field(142, ge=2)

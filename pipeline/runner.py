@@ -23,7 +23,7 @@ from pipeline.engines.base import Engine
 from pipeline.engines.local import LocalEngine
 from pipeline.errors import EmptyCorpusError, RunLockedError
 from pipeline.models.location import ModelLocation, locate_model, pick_device
-from pipeline.models.pool import open_pool, resolve_backend
+from pipeline.models.pool import open_pool, resolve_backend, reuse_freed_memory
 from pipeline.plan import ARTICLE_STAGES, STAGE_NAMES, ArticleStage, upstream_versions
 from pipeline.records import STATUS_OK
 from pipeline.stages.ingest import ingest
@@ -197,6 +197,8 @@ def run_pipeline(
         remove_failed_runs(work_dir)
         locations = locate_all_models(config, stages)
         device = pick_device(config.runtime)
+        if device == "cpu":  # before any stage starts a thread: a thread keeps the memory arena it first used
+            reuse_freed_memory()
         run = RunFolder.create(work_dir) if stages[0] == "ingest" else RunFolder.open(work_dir, run_id)
         models = {key: {"ref": loc.ref, "source": loc.source, "revision": loc.revision} for key, loc in locations.items()}
         context: dict[str, Any] = {"locations": locations, "selection": selection or Selection(), "allow_empty": allow_empty}

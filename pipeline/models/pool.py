@@ -66,21 +66,44 @@ def resolve_backend(name: str) -> str:
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def _glibc() -> ctypes.CDLL | None:
     # find_library asks ldconfig (a subprocess): looked up once, not at every checkpoint batch.
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to trim
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
         return None
+    # Only glibc has both; elsewhere (macOS, Windows, musl) the allocator is left as it is.
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
 def return_freed_memory() -> None:
     """Hand freed heap back to the system: glibc keeps it otherwise (0.2-0.3 GB after a batch of the translate
     stage, and again after its models are freed), and the next batch's buffers or the next stage's model
     stack on top of it."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+# mallopt's parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
+
+
+@functools.cache
+def reuse_freed_memory() -> None:
+    """Let glibc reuse the memory of freed buffers instead of asking the system for fresh pages each time.
+
+    By default every buffer above a few MB (a batch's activations, each decoding step's scores) is mapped
+    afresh and handed back when freed, in a per-thread arena that keeps little of what it frees: each pass
+    then faults its pages in again and the kernel zeroes them. Summarizing 192 leads in batches of 32 took
+    9 million page faults and 44% longer than with the buffers reused. One arena, no separate mappings and
+    no automatic trim bring that to nearly none; return_freed_memory still hands the heap back between
+    checkpoint batches and stages. Set before the model's worker threads start: a thread keeps the arena it
+    first used."""
+    libc = _glibc()
+    if libc is not None:
+        for parameter, value in ((_M_ARENA_MAX, 1), (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, 2**31 - 1)):
+            libc.mallopt(parameter, value)
 
 
 class ModelPool:
@@ -95,6 +118,8 @@ class ModelPool:
         self.factory = _load_ctranslate2_or_transformers if chose_ct2 else BACKENDS[self.backend]
         self.options = replace(options or BackendOptions(), threads=configure_threads(runtime))
         self.loaded: dict[tuple[str, str | None, int], Seq2SeqGenerator] = {}
+        if self.device == "cpu":
+            reuse_freed_memory()
         return_freed_memory()  # what the work before this stage freed (merge's grouping tables)
 
     def get(self, ref: str, revision: str | None, config_key: str, num_beams: int) -> Seq2SeqGenerator:
