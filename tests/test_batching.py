@@ -51,6 +51,7 @@ def test_a_batch_holds_at_most_max_batch_size_inputs_times_beams() -> None:
         assert outputs == titles
         assert [len(call) for call in generator.calls] == sizes
 
+
 def test_batches_are_cut_evenly_into_a_multiple_of_the_workers() -> None:
     """Packed greedily, 20 titles in batches of at most 6 leave a remainder batch of 2, and one of two
     workers idle at the end; cut evenly, each worker gets the same share. Different output budgets
